@@ -1,0 +1,974 @@
+//! The journey engine: ingests touchpoints, stitches identities, keeps every customer's stage,
+//! fires timeouts in event time, and reports what each call caused.
+//!
+//! ```
+//! use jornada::{Engine, Model, Timestamp, Touchpoint};
+//! let mut engine = Engine::new(Model::preset("ecommerce").unwrap());
+//! let t = |s| Timestamp::parse(s).unwrap();
+//! engine.ingest(&Touchpoint::new("web", "add_to_cart", t("2026-03-01T10:00:00Z")).key("customer_id", "c1")).unwrap();
+//! assert_eq!(engine.customer("c1").unwrap().stage.as_deref(), Some("cart"));
+//! // No purchase within the hour: the abandoned-cart timeout fires when event time passes it.
+//! let out = engine.advance_to(t("2026-03-01T11:00:00Z"));
+//! assert_eq!(&*out.transitions[0].to, "abandoned_cart");
+//! assert_eq!(&*out.actions[0].action, "abandoned_cart_sms");
+//! assert!(out.actions[0].suppressed, "no SMS consent was given");
+//! ```
+//!
+//! # Event time and late touchpoints
+//! The engine's time is the latest of all touchpoint times and [`advance_to`](Engine::advance_to)
+//! calls. One customer's touchpoints may arrive out of order by up to the model's
+//! `allowed_lateness`, measured against that customer's latest touchpoint; an older one is
+//! rejected with [`Error::LateEvent`]. A touchpoint that arrives out of order is placed where it
+//! belongs and the customer's journey is recomputed: outputs reported earlier that no longer hold
+//! come back in [`Outcome::retracted_transitions`] and [`Outcome::retracted_actions`], new ones in
+//! `transitions` and `actions`. So after any arrival order within the lateness, the net outputs
+//! and the final state are exactly those of in-order arrival.
+//!
+//! # Naming customers
+//! A customer is named by their most preferred key: the value itself for the model's first
+//! identity kind (`c1`), `kind:value` for the others (`cookie:abc`). [`Engine::customer`]
+//! accepts either form.
+
+mod identity;
+pub(crate) mod machine;
+mod outcome;
+pub(crate) mod profile;
+mod snapshot;
+mod view;
+
+pub use outcome::{Action, Erasure, Merge, Outcome, Rejected, Transition};
+pub use view::{ConsentEntry, CustomerView, MemoryUsage, StageVisit};
+
+use crate::error::{Error, Location, Result};
+use crate::model::condition::PropKey;
+use crate::model::{ChannelId, Compiled, IdentityId, Model, StageId};
+use crate::time::{Duration, Timestamp};
+use crate::touchpoint::{parse_json, truncate, Parsed, Touchpoint};
+use hashbrown::HashMap;
+use identity::KeyStore;
+use machine::{derive, last_timer_time, Machine, OutRec};
+use profile::*;
+use smallvec::SmallVec;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+
+/// The journey engine for one model.
+#[derive(Debug)]
+pub struct Engine {
+    model: Model,
+    st: State,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct LogItem {
+    pid: u32,
+    rec: OutRec,
+    retract: bool,
+}
+
+/// Everything but the model, so methods can borrow the compiled model and the state apart.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    keys: KeyStore,
+    profiles: Vec<Option<Profile>>,
+    free: Vec<u32>,
+    live: usize,
+    ids: HashMap<Arc<str>, u32>,
+    prop_names: Vec<Arc<str>>,
+    prop_ix: HashMap<Arc<str>, PropKey>,
+    queue: BinaryHeap<Reverse<(i64, u32)>>,
+    now: i64,
+    stage_counts: Vec<u64>,
+    // Per call:
+    log: Vec<LogItem>,
+    merges: Vec<Merge>,
+    duplicates: Vec<String>,
+    redirect: HashMap<u32, u32>,
+    pending_free: Vec<u32>,
+    scratch: Vec<OutRec>,
+}
+
+impl Engine {
+    /// An empty engine for a model.
+    pub fn new(model: Model) -> Engine {
+        let m = &model.inner;
+        let st = State {
+            prop_names: m.props.iter().map(|(n, _)| n.clone()).collect(),
+            prop_ix: m.prop_ix.clone(),
+            now: i64::MIN,
+            stage_counts: vec![0; m.stages.len()],
+            ..Default::default()
+        };
+        Engine { model, st }
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The engine's time: the latest touchpoint time or `advance_to` time seen.
+    pub fn now(&self) -> Option<Timestamp> {
+        (self.st.now != i64::MIN).then_some(Timestamp(self.st.now))
+    }
+
+    /// Ingests one touchpoint and returns what it caused.
+    pub fn ingest(&mut self, tp: &Touchpoint) -> Result<Outcome> {
+        let m = &*self.model.inner;
+        let p = tp.resolve(m)?;
+        let r = self.st.ingest(m, p);
+        let out = self.st.finish(m);
+        r.map(|_| out)
+    }
+
+    /// Ingests one touchpoint in its canonical JSON form.
+    pub fn ingest_json(&mut self, json: &str) -> Result<Outcome> {
+        let m = &*self.model.inner;
+        let p = parse_json(m, json.as_bytes())?;
+        let r = self.st.ingest(m, p);
+        let out = self.st.finish(m);
+        r.map(|_| out)
+    }
+
+    /// Ingests a batch. Every valid touchpoint is applied in order; the others are listed in
+    /// [`Outcome::rejected`] with their index, and change nothing.
+    pub fn ingest_batch(&mut self, tps: &[Touchpoint]) -> Outcome {
+        let m = &*self.model.inner;
+        let mut rejected = Vec::new();
+        for (i, tp) in tps.iter().enumerate() {
+            if let Err(e) = tp.resolve(m).and_then(|p| self.st.ingest(m, p)) {
+                rejected.push(Rejected {
+                    index: i,
+                    error: e.at_index(i),
+                });
+            }
+        }
+        let mut out = self.st.finish(m);
+        out.rejected = rejected;
+        out
+    }
+
+    /// Ingests JSON lines (one touchpoint per line; blank lines are skipped). Lines that fail are
+    /// listed in [`Outcome::rejected`] with their 0-based index among the non-blank lines and
+    /// their 1-based line number.
+    pub fn ingest_json_lines(&mut self, data: &[u8]) -> Outcome {
+        let m = &*self.model.inner;
+        let mut rejected = Vec::new();
+        let mut index = 0;
+        for (n, line) in data.split(|b| *b == b'\n').enumerate() {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            if let Err(e) = parse_json(m, line).and_then(|p| self.st.ingest(m, p)) {
+                rejected.push(Rejected {
+                    index,
+                    error: e.at_index(index).at_line(n + 1),
+                });
+            }
+            index += 1;
+        }
+        let mut out = self.st.finish(m);
+        out.rejected = rejected;
+        out
+    }
+
+    /// Moves event time forward to `t` (never backward) and fires the timeouts due by then.
+    pub fn advance_to(&mut self, t: Timestamp) -> Outcome {
+        let m = &*self.model.inner;
+        if t.0 > self.st.now {
+            self.st.now = t.0;
+        }
+        self.st.fire_due(m);
+        self.st.finish(m)
+    }
+
+    /// Records a consent change for a customer and channel at an event time. A customer not yet
+    /// known is created (with no touchpoints and no stage). Actions already reported whose
+    /// suppression this changes are retracted and reported again.
+    pub fn set_consent(
+        &mut self,
+        customer: &str,
+        channel: &str,
+        granted: bool,
+        at: Timestamp,
+    ) -> Result<Outcome> {
+        let m = &*self.model.inner;
+        let ch: ChannelId = *m
+            .channel_ix
+            .get(channel)
+            .ok_or_else(|| Error::UnknownChannel {
+                loc: Location::field("channel"),
+                channel: truncate(channel),
+            })?;
+        if Timestamp::from_millis_checked(at.0).is_none() {
+            return Err(Error::InvalidTimestamp {
+                loc: Location::field("at"),
+                value: at.0.to_string(),
+            });
+        }
+        let pid = match self.st.lookup(m, customer) {
+            Some(pid) => pid,
+            None => {
+                let (kind, value) = self.st.parse_customer_id(m, customer)?;
+                self.st.create_profile(m, &[(kind, value)])?
+            }
+        };
+        let change = ConsentChange {
+            at: at.0,
+            channel: ch,
+            granted,
+        };
+        self.st.recompute(m, &[pid], |st, pid| {
+            let p = st.profile_mut(pid);
+            let pos = p.consent.partition_point(|c| *c <= change);
+            p.consent.insert(pos, change);
+            Ok(())
+        })?;
+        Ok(self.st.finish(m))
+    }
+
+    /// Erases a customer: profile, identity keys, touchpoints (and their ids), consent, history
+    /// and pending timers. Nothing of it is left in later snapshots.
+    pub fn erase(&mut self, customer: &str) -> Result<Erasure> {
+        let m = &*self.model.inner;
+        let pid = self
+            .st
+            .lookup(m, customer)
+            .ok_or_else(|| Error::UnknownCustomer {
+                customer: truncate(customer),
+            })?;
+        Ok(self.st.erase(m, pid))
+    }
+
+    /// A customer by id (`c1` for the first identity kind, `kind:value` for any kind).
+    pub fn customer(&self, id: &str) -> Option<CustomerView> {
+        let m = &*self.model.inner;
+        self.st.lookup(m, id).map(|pid| self.st.view(m, pid))
+    }
+
+    /// A customer by one of their keys.
+    pub fn customer_by_key(&self, kind: &str, value: &str) -> Option<CustomerView> {
+        let m = &*self.model.inner;
+        let k = *m.identity_ix.get(kind)?;
+        let key = self.st.keys.find(k, value)?;
+        Some(self.st.view(m, self.st.keys.owner(key)))
+    }
+
+    /// Ids of all customers, sorted.
+    pub fn customer_ids(&self) -> Vec<String> {
+        let m = &*self.model.inner;
+        let mut ids: Vec<String> = self
+            .st
+            .profiles
+            .iter()
+            .flatten()
+            .map(|p| self.st.display_id(m, p))
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// Number of customers.
+    pub fn len(&self) -> usize {
+        self.st.live
+    }
+
+    /// Whether no customer is known.
+    pub fn is_empty(&self) -> bool {
+        self.st.live == 0
+    }
+
+    /// Customers per stage, in stage order (customers known only through consent have no stage
+    /// and are not counted).
+    pub fn stage_counts(&self) -> Vec<(Arc<str>, u64)> {
+        self.model
+            .inner
+            .stages
+            .iter()
+            .zip(&self.st.stage_counts)
+            .map(|(s, n)| (s.name.clone(), *n))
+            .collect()
+    }
+
+    /// Bytes held by the engine, by part (capacities, not just lengths).
+    pub fn memory_usage(&self) -> MemoryUsage {
+        self.st.memory_usage()
+    }
+
+    /// The allowed lateness of the model.
+    pub fn allowed_lateness(&self) -> Duration {
+        self.model.allowed_lateness()
+    }
+}
+
+impl State {
+    #[inline]
+    fn profile(&self, pid: u32) -> &Profile {
+        self.profiles[pid as usize].as_ref().expect("live profile")
+    }
+
+    #[inline]
+    fn profile_mut(&mut self, pid: u32) -> &mut Profile {
+        self.profiles[pid as usize].as_mut().expect("live profile")
+    }
+
+    pub(crate) fn display_id(&self, m: &Compiled, p: &Profile) -> String {
+        match p.keys.first() {
+            Some(&k) => {
+                let kind = self.keys.kind(k);
+                let v = self.keys.value(k);
+                if kind == 0 {
+                    v.to_string()
+                } else {
+                    format!("{}:{}", m.identities[kind as usize].name, v)
+                }
+            }
+            None => String::new(),
+        }
+    }
+
+    fn parse_customer_id<'a>(&self, m: &Compiled, id: &'a str) -> Result<(IdentityId, &'a str)> {
+        if let Some((kind, value)) = id.split_once(':') {
+            if let Some(&k) = m.identity_ix.get(kind) {
+                if k != 0 && !value.is_empty() {
+                    return Ok((k, value));
+                }
+            }
+        }
+        if id.is_empty() || id.len() > crate::touchpoint::MAX_KEY_LEN {
+            return Err(Error::InvalidValue {
+                loc: Location::field("customer"),
+                message: "customer ids are 1 to 1024 bytes long".into(),
+            });
+        }
+        Ok((0, id))
+    }
+
+    fn lookup(&self, m: &Compiled, id: &str) -> Option<u32> {
+        if let Some(k) = self.keys.find(0, id) {
+            return Some(self.keys.owner(k));
+        }
+        let (kind, value) = id.split_once(':')?;
+        let k = *m.identity_ix.get(kind)?;
+        self.keys.find(k, value).map(|key| self.keys.owner(key))
+    }
+
+    fn create_profile(&mut self, m: &Compiled, keys: &[(IdentityId, &str)]) -> Result<u32> {
+        let pid = match self.free.pop() {
+            Some(pid) => pid,
+            None => {
+                self.profiles.push(None);
+                u32::try_from(self.profiles.len() - 1).map_err(|_| Error::Capacity {
+                    message: "more than 4 billion customers".into(),
+                })?
+            }
+        };
+        self.profiles[pid as usize] = Some(Profile::new());
+        self.live += 1;
+        self.add_keys(m, pid, keys, None)?;
+        Ok(pid)
+    }
+
+    /// Adds keys to a profile, keeping them in preference order; reports a rename when the
+    /// customer's id changes (`at` is `None` for a new profile).
+    fn add_keys(
+        &mut self,
+        m: &Compiled,
+        pid: u32,
+        keys: &[(IdentityId, &str)],
+        at: Option<i64>,
+    ) -> Result<()> {
+        let old = at.map(|_| self.display_id(m, self.profile(pid)));
+        for &(kind, value) in keys {
+            if self.keys.find(kind, value).is_some() {
+                continue;
+            }
+            let kid = self.keys.insert(kind, value, pid)?;
+            let mut list = std::mem::take(&mut self.profile_mut(pid).keys);
+            let pos = list.partition_point(|&k| self.keys.cmp(k, kid) == std::cmp::Ordering::Less);
+            list.insert(pos, kid);
+            self.profile_mut(pid).keys = list;
+        }
+        if let (Some(old), Some(at)) = (old, at) {
+            let new = self.display_id(m, self.profile(pid));
+            if new != old {
+                self.merges.push(Merge {
+                    into: new,
+                    from: vec![old],
+                    at: Timestamp(at),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn intern_prop(&mut self, name: &str) -> Result<PropKey> {
+        if let Some(&k) = self.prop_ix.get(name) {
+            return Ok(k);
+        }
+        if self.prop_names.len() >= (u16::MAX - 1) as usize {
+            return Err(Error::Capacity {
+                message: "more than 65,534 distinct property names".into(),
+            });
+        }
+        let k = self.prop_names.len() as PropKey;
+        let name: Arc<str> = name.into();
+        self.prop_names.push(name.clone());
+        self.prop_ix.insert(name, k);
+        Ok(k)
+    }
+
+    fn ingest(&mut self, m: &Compiled, p: Parsed<'_>) -> Result<()> {
+        if let Some(id) = &p.id {
+            if self.ids.contains_key(&**id) {
+                self.duplicates.push(id.to_string());
+                return Ok(());
+            }
+        }
+        // Which profiles do the keys name?
+        let mut found: SmallVec<[u32; 2]> = SmallVec::new();
+        let mut new_keys: SmallVec<[(IdentityId, &str); 2]> = SmallVec::new();
+        let any_personal = p
+            .keys
+            .iter()
+            .any(|(k, _)| !m.identities[*k as usize].shared);
+        let preferred_shared = if any_personal {
+            None
+        } else {
+            // Only shared keys: the touchpoint belongs to the profile of the preferred one.
+            p.keys
+                .iter()
+                .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)))
+        };
+        for (kind, value) in &p.keys {
+            let counts = match preferred_shared {
+                Some((pk, pv)) => pk == kind && pv == value,
+                None => !m.identities[*kind as usize].shared,
+            };
+            if !counts {
+                continue;
+            }
+            match self.keys.find(*kind, value) {
+                Some(kid) => {
+                    let owner = self.keys.owner(kid);
+                    if !found.contains(&owner) {
+                        found.push(owner);
+                    }
+                }
+                None => {
+                    if !new_keys.iter().any(|(k, v)| k == kind && *v == &**value) {
+                        new_keys.push((*kind, value));
+                    }
+                }
+            }
+        }
+        // Lateness, against the latest touchpoint of the customer(s).
+        if let Some(latest) = found
+            .iter()
+            .filter_map(|&pid| self.profile(pid).events.last().map(|e| e.at))
+            .max()
+        {
+            if p.at < latest.saturating_sub(m.lateness) {
+                let pid = found[0];
+                return Err(Error::LateEvent {
+                    loc: Location::default(),
+                    customer: self.display_id(m, self.profile(pid)),
+                    at: Timestamp(p.at).to_string(),
+                    latest: Timestamp(latest).to_string(),
+                    lateness: Duration(m.lateness).to_string(),
+                });
+            }
+        }
+        let mut props = Vec::with_capacity(p.props.len());
+        for (name, v) in &p.props {
+            props.push((self.intern_prop(name)?, v.clone()));
+        }
+        let extra = (p.id.is_some() || p.value.is_some() || !props.is_empty()).then(|| Extra {
+            id: p.id.as_deref().map(Arc::from),
+            value: p.value,
+            props: props.into_boxed_slice(),
+        });
+        let event = Event {
+            at: p.at,
+            kind: p.kind,
+            channel: p.channel,
+            flags: if extra.is_some() { HAS_EXTRA } else { 0 },
+        };
+        let pid = match found.len() {
+            0 => self.create_profile(m, &new_keys)?,
+            1 => {
+                if !new_keys.is_empty() {
+                    self.add_keys(m, found[0], &new_keys, Some(p.at))?;
+                }
+                found[0]
+            }
+            _ => {
+                return self.merge_and_insert(m, &found, &new_keys, event, extra);
+            }
+        };
+        let prof = self.profile(pid);
+        let in_order = match prof.events.last() {
+            None => true,
+            Some(last) => {
+                let lx = if last.has_extra() {
+                    prof.extras.last()
+                } else {
+                    None
+                };
+                let names = &self.prop_names;
+                event_order(last, lx, &event, extra.as_ref(), &|k| {
+                    names[k as usize].clone()
+                }) == std::cmp::Ordering::Less
+            }
+        } && event.at > last_timer_time(m, prof);
+        if in_order {
+            self.append(m, pid, event, extra);
+            Ok(())
+        } else {
+            self.recompute(m, &[pid], |st, pid| {
+                if event.at > st.now {
+                    st.now = event.at;
+                }
+                st.insert_event(pid, event, extra);
+                Ok(())
+            })
+        }
+    }
+
+    fn register_id(&mut self, extra: &Option<Extra>, pid: u32) {
+        if let Some(id) = extra.as_ref().and_then(|x| x.id.clone()) {
+            self.ids.insert(id, pid);
+        }
+    }
+
+    /// The fast path: a touchpoint after everything the customer's state was derived from.
+    fn append(&mut self, m: &Compiled, pid: u32, event: Event, extra: Option<Extra>) {
+        self.register_id(&extra, pid);
+        if event.at > self.now {
+            self.now = event.at;
+        }
+        let now = self.now;
+        let prof = self.profiles[pid as usize].as_mut().expect("live profile");
+        prof.events.push(event);
+        if let Some(x) = extra {
+            prof.extras.push(x);
+        }
+        let before = prof.stage();
+        let idx = prof.events.len() - 1;
+        let xi = prof.extras.len() - event.has_extra() as usize;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let mut machine = Machine {
+            m,
+            consent: &prof.consent,
+            history: &mut prof.history,
+            timers: &mut prof.timers,
+            sink: &mut scratch,
+        };
+        machine.fire_timers(event.at, false);
+        machine.on_event(&prof.events, &prof.extras, idx, xi);
+        machine.fire_timers(now, true);
+        let after = prof.stage();
+        self.count_move(before, after);
+        for rec in scratch.drain(..) {
+            self.log.push(LogItem {
+                pid,
+                rec,
+                retract: false,
+            });
+        }
+        self.scratch = scratch;
+        self.reschedule(pid);
+        self.fire_due(m);
+    }
+
+    fn count_move(&mut self, before: Option<StageId>, after: Option<StageId>) {
+        if before != after {
+            if let Some(b) = before {
+                self.stage_counts[b as usize] -= 1;
+            }
+            if let Some(a) = after {
+                self.stage_counts[a as usize] += 1;
+            }
+        }
+    }
+
+    /// Places an event in a profile's timeline (the profile's derived state is recomputed by
+    /// the caller).
+    fn insert_event(&mut self, pid: u32, event: Event, extra: Option<Extra>) {
+        self.register_id(&extra, pid);
+        let names = std::mem::take(&mut self.prop_names);
+        let p = self.profile_mut(pid);
+        let mut pos = p.events.len();
+        let mut xpos = p.extras.len();
+        while pos > 0 {
+            let prev = p.events[pos - 1];
+            let px = if prev.has_extra() {
+                Some(&p.extras[xpos - 1])
+            } else {
+                None
+            };
+            if event_order(&prev, px, &event, extra.as_ref(), &|k| {
+                names[k as usize].clone()
+            }) != std::cmp::Ordering::Greater
+            {
+                break;
+            }
+            pos -= 1;
+            xpos -= prev.has_extra() as usize;
+        }
+        p.events.insert(pos, event);
+        if let Some(x) = extra {
+            p.extras.insert(xpos, x);
+        }
+        self.prop_names = names;
+    }
+
+    /// Rewrites the timelines of `pids` with `mutate` and reports the difference between the
+    /// outputs derived before and after (retractions and new outputs), under the first profile.
+    fn recompute(
+        &mut self,
+        m: &Compiled,
+        pids: &[u32],
+        mutate: impl FnOnce(&mut State, u32) -> Result<()>,
+    ) -> Result<()> {
+        let mut old = Vec::new();
+        for &pid in pids {
+            let now = self.now;
+            let p = self.profile_mut(pid);
+            let before = p.stage();
+            derive(m, p, now, &mut old);
+            if let Some(b) = before {
+                self.stage_counts[b as usize] -= 1;
+            }
+        }
+        let target = pids[0];
+        mutate(self, target)?;
+        let mut new = Vec::new();
+        let now = self.now;
+        let p = self.profile_mut(target);
+        derive(m, p, now, &mut new);
+        if let Some(a) = p.stage() {
+            self.stage_counts[a as usize] += 1;
+        }
+        self.log_diff(target, &old, &new);
+        self.reschedule(target);
+        self.fire_due(m);
+        Ok(())
+    }
+
+    fn log_diff(&mut self, pid: u32, old: &[OutRec], new: &[OutRec]) {
+        let common = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+        let mut counts: HashMap<OutRec, i64> = HashMap::new();
+        for r in &old[common..] {
+            *counts.entry(*r).or_default() += 1;
+        }
+        for r in &new[common..] {
+            *counts.entry(*r).or_default() -= 1;
+        }
+        for r in &old[common..] {
+            let c = counts.get_mut(r).expect("counted");
+            if *c > 0 {
+                *c -= 1;
+                self.log.push(LogItem {
+                    pid,
+                    rec: *r,
+                    retract: true,
+                });
+            }
+        }
+        for r in &new[common..] {
+            let c = counts.get_mut(r).expect("counted");
+            if *c < 0 {
+                *c += 1;
+                self.log.push(LogItem {
+                    pid,
+                    rec: *r,
+                    retract: false,
+                });
+            }
+        }
+    }
+
+    /// A touchpoint naming several known profiles: they become one, then the touchpoint joins.
+    fn merge_and_insert(
+        &mut self,
+        m: &Compiled,
+        found: &[u32],
+        new_keys: &[(IdentityId, &str)],
+        event: Event,
+        extra: Option<Extra>,
+    ) -> Result<()> {
+        let mut order: SmallVec<[u32; 2]> = found.into();
+        order.sort_by(|&a, &b| {
+            self.keys
+                .cmp(self.profile(a).keys[0], self.profile(b).keys[0])
+        });
+        let old_ids: Vec<String> = order
+            .iter()
+            .map(|&pid| self.display_id(m, self.profile(pid)))
+            .collect();
+        let at = event.at;
+        let absorbed: SmallVec<[u32; 2]> = order[1..].into();
+        self.recompute(m, &order, |st, survivor| {
+            for &pid in &absorbed {
+                st.absorb(survivor, pid);
+            }
+            st.add_keys(m, survivor, new_keys, None)?;
+            if event.at > st.now {
+                st.now = event.at;
+            }
+            st.insert_event(survivor, event, extra);
+            Ok(())
+        })?;
+        let into = self.display_id(m, self.profile(order[0]));
+        let from: Vec<String> = old_ids.into_iter().filter(|id| *id != into).collect();
+        self.merges.push(Merge {
+            into,
+            from,
+            at: Timestamp(at),
+        });
+        Ok(())
+    }
+
+    /// Moves everything of profile `pid` into `survivor` (derived state is recomputed later).
+    fn absorb(&mut self, survivor: u32, pid: u32) {
+        let gone = self.profiles[pid as usize].take().expect("live profile");
+        self.live -= 1;
+        self.redirect.insert(pid, survivor);
+        self.pending_free.push(pid);
+        for &k in &gone.keys {
+            self.keys.set_owner(k, survivor);
+        }
+        for x in &gone.extras {
+            if let Some(id) = &x.id {
+                self.ids.insert(id.clone(), survivor);
+            }
+        }
+        let names = std::mem::take(&mut self.prop_names);
+        let keys = &self.keys;
+        let s = self.profiles[survivor as usize]
+            .as_mut()
+            .expect("live profile");
+        let mut all_keys: Vec<KeyId> = s.keys.iter().chain(gone.keys.iter()).copied().collect();
+        all_keys.sort_by(|&a, &b| keys.cmp(a, b));
+        s.keys = all_keys.into_iter().collect();
+        // Merge the two timelines.
+        let split = |p: &Profile| -> Vec<(Event, Option<Extra>)> {
+            let mut xi = 0;
+            p.events
+                .iter()
+                .map(|e| {
+                    let x = e.has_extra().then(|| {
+                        xi += 1;
+                        p.extras[xi - 1].clone()
+                    });
+                    (*e, x)
+                })
+                .collect()
+        };
+        let mut merged = split(s);
+        merged.extend(split(&gone));
+        merged.sort_by(|(a, ax), (b, bx)| {
+            event_order(a, ax.as_ref(), b, bx.as_ref(), &|k| {
+                names[k as usize].clone()
+            })
+        });
+        s.events = merged.iter().map(|(e, _)| *e).collect();
+        s.extras = merged.into_iter().filter_map(|(_, x)| x).collect();
+        let mut consent: Vec<ConsentChange> = s
+            .consent
+            .iter()
+            .chain(gone.consent.iter())
+            .copied()
+            .collect();
+        consent.sort();
+        s.consent = consent.into_iter().collect();
+        self.prop_names = names;
+    }
+
+    fn erase(&mut self, m: &Compiled, pid: u32) -> Erasure {
+        let p = self.profiles[pid as usize].take().expect("live profile");
+        let customer = self.display_id_of_keys(m, &p.keys);
+        for &k in &p.keys {
+            self.keys.remove(k);
+        }
+        for x in &p.extras {
+            if let Some(id) = &x.id {
+                self.ids.remove(id);
+            }
+        }
+        if let Some(s) = p.stage() {
+            self.stage_counts[s as usize] -= 1;
+        }
+        self.live -= 1;
+        self.free.push(pid);
+        Erasure {
+            customer,
+            keys: p.keys.len(),
+            events: p.events.len(),
+        }
+    }
+
+    fn display_id_of_keys(&self, m: &Compiled, keys: &[KeyId]) -> String {
+        let p = Profile {
+            keys: keys.iter().copied().collect(),
+            ..Profile::new()
+        };
+        self.display_id(m, &p)
+    }
+
+    fn reschedule(&mut self, pid: u32) {
+        let p = self.profiles[pid as usize].as_mut().expect("live profile");
+        if let Some(due) = p.next_due() {
+            if due < p.scheduled {
+                p.scheduled = due;
+                self.queue.push(Reverse((due, pid)));
+            }
+        }
+    }
+
+    /// Fires every timer due by the engine's time, earliest first.
+    fn fire_due(&mut self, m: &Compiled) {
+        while let Some(&Reverse((due, pid))) = self.queue.peek() {
+            if due > self.now {
+                break;
+            }
+            self.queue.pop();
+            let now = self.now;
+            let Some(p) = self.profiles[pid as usize].as_mut() else {
+                continue;
+            };
+            if p.scheduled != due {
+                continue;
+            }
+            p.scheduled = i64::MAX;
+            let before = p.stage();
+            let mut scratch = std::mem::take(&mut self.scratch);
+            Machine {
+                m,
+                consent: &p.consent,
+                history: &mut p.history,
+                timers: &mut p.timers,
+                sink: &mut scratch,
+            }
+            .fire_timers(now, true);
+            let after = p.stage();
+            self.count_move(before, after);
+            for rec in scratch.drain(..) {
+                self.log.push(LogItem {
+                    pid,
+                    rec,
+                    retract: false,
+                });
+            }
+            self.scratch = scratch;
+            self.reschedule(pid);
+        }
+    }
+
+    fn root(&self, mut pid: u32) -> u32 {
+        while let Some(&next) = self.redirect.get(&pid) {
+            pid = next;
+        }
+        pid
+    }
+
+    /// Ends a call: cancels outputs emitted and retracted within it, names customers by their
+    /// current ids, and frees the slots of merged-away profiles.
+    fn finish(&mut self, m: &Compiled) -> Outcome {
+        let mut out = Outcome {
+            merges: std::mem::take(&mut self.merges),
+            duplicates: std::mem::take(&mut self.duplicates),
+            ..Default::default()
+        };
+        let mut log = std::mem::take(&mut self.log);
+        for item in &mut log {
+            item.pid = self.root(item.pid);
+        }
+        let mut dead = vec![false; log.len()];
+        if log.iter().any(|i| i.retract) {
+            let mut emitted: HashMap<(u32, OutRec), Vec<usize>> = HashMap::new();
+            for (i, item) in log.iter().enumerate() {
+                let key = (item.pid, item.rec);
+                if item.retract {
+                    if let Some(j) = emitted.get_mut(&key).and_then(|v| v.pop()) {
+                        dead[i] = true;
+                        dead[j] = true;
+                    }
+                } else {
+                    emitted.entry(key).or_default().push(i);
+                }
+            }
+        }
+        let mut cached: Option<(u32, String)> = None;
+        for (item, dead) in log.drain(..).zip(dead) {
+            if dead {
+                continue;
+            }
+            let customer = match &cached {
+                Some((pid, id)) if *pid == item.pid => id.clone(),
+                _ => {
+                    let id = self.profiles[item.pid as usize]
+                        .as_ref()
+                        .map(|p| self.display_id(m, p))
+                        .unwrap_or_default();
+                    cached = Some((item.pid, id.clone()));
+                    id
+                }
+            };
+            match item.rec {
+                OutRec::Transition {
+                    at,
+                    from,
+                    to,
+                    rule,
+                    channel,
+                } => {
+                    let t = Transition {
+                        customer,
+                        from: from.map(|s| m.stages[s as usize].name.clone()),
+                        to: m.stages[to as usize].name.clone(),
+                        at: Timestamp(at),
+                        rule: rule.map(|r| m.rules[r as usize].name.clone()),
+                        channel: channel.map(|c| m.channels[c as usize].name.clone()),
+                    };
+                    if item.retract {
+                        out.retracted_transitions.push(t)
+                    } else {
+                        out.transitions.push(t)
+                    }
+                }
+                OutRec::Action {
+                    at,
+                    action,
+                    rule,
+                    stage,
+                    suppressed,
+                } => {
+                    let def = &m.actions[action as usize];
+                    let a = Action {
+                        customer,
+                        action: def.name.clone(),
+                        channel: def.channel.map(|c| m.channels[c as usize].name.clone()),
+                        params: def.params.clone(),
+                        at: Timestamp(at),
+                        stage: m.stages[stage as usize].name.clone(),
+                        rule: rule.map(|r| m.rules[r as usize].name.clone()),
+                        suppressed,
+                    };
+                    if item.retract {
+                        out.retracted_actions.push(a)
+                    } else {
+                        out.actions.push(a)
+                    }
+                }
+            }
+        }
+        self.log = log;
+        self.redirect.clear();
+        self.free.append(&mut self.pending_free);
+        out
+    }
+}
