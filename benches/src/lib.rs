@@ -1,1 +1,143 @@
+//! Workloads for jornada's benchmarks: a seeded generator of realistic e-commerce touchpoints
+//! for the `ecommerce` preset.
+//!
+//! Shape: heavy-tailed activity per customer (most customers have a few touchpoints, a few have
+//! hundreds), sessions on one channel separated by hours or days, a funnel walk inside each
+//! session (page view, product views, cart, checkout, purchase) with drop-off at every step,
+//! marketing touches by email and SMS, support contacts and reviews. Touchpoints come out sorted
+//! by time, as a live stream would deliver them.
 
+use jornada::{Timestamp, Touchpoint};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// 2026-03-01T00:00:00Z.
+pub const START: i64 = 1_772_323_200_000;
+
+const CHANNELS: [(&str, f64); 4] = [
+    ("web", 0.55),
+    ("app", 0.30),
+    ("store", 0.10),
+    ("support", 0.05),
+];
+
+/// Generates about `touchpoints` touchpoints for `customers` customers over about 60 days, sorted by
+/// time. Deterministic for a seed.
+pub fn ecommerce(customers: usize, touchpoints: usize, seed: u64) -> Vec<Touchpoint> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mean = touchpoints as f64 / customers as f64;
+    let mut out: Vec<Touchpoint> = Vec::with_capacity(touchpoints + touchpoints / 10);
+    let mut keys: Vec<String> = Vec::with_capacity(customers);
+    for c in 0..customers {
+        keys.push(format!("c{c}"));
+    }
+    let day = 86_400_000i64;
+    for key in &keys {
+        // Pareto-like activity with the requested mean: n = ceil(mean * 0.5 * u^-0.5) capped.
+        let u: f64 = rng.gen_range(0.0001..1.0);
+        let n = ((mean * 0.5 * u.powf(-0.5)).ceil() as usize).clamp(1, (mean * 60.0) as usize);
+        let mut t = START + rng.gen_range(0..30 * day);
+        // The customer's activity spans 1 to 30 days, spread over their sessions.
+        let span = rng.gen_range(day..30 * day);
+        let sessions = (n as i64 * 2 / 5).max(1);
+        let gap = span / sessions;
+        let mut emitted = 0;
+        let mut bought = false;
+        while emitted < n {
+            let roll: f64 = rng.gen();
+            let channel = CHANNELS
+                .iter()
+                .scan(0.0, |acc, (c, p)| {
+                    *acc += p;
+                    Some((*c, *acc))
+                })
+                .find(|(_, acc)| roll < *acc)
+                .map(|(c, _)| c)
+                .unwrap_or("web");
+            // A session: a funnel walk with drop-off.
+            let steps: &[(&str, f64)] = if channel == "support" {
+                &[("support_contact", 1.0), ("support_contact", 0.3)]
+            } else if bought && rng.gen_bool(0.2) {
+                &[("review", 1.0)]
+            } else {
+                &[
+                    ("page_view", 1.0),
+                    ("product_view", 0.8),
+                    ("product_view", 0.6),
+                    ("product_view", 0.5),
+                    ("add_to_cart", 0.45),
+                    ("checkout", 0.6),
+                    ("purchase", 0.75),
+                ]
+            };
+            for (kind, p) in steps {
+                if emitted >= n || !rng.gen_bool(*p) {
+                    break;
+                }
+                let mut tp =
+                    Touchpoint::new(channel, *kind, Timestamp(t)).key("customer_id", key.as_str());
+                match *kind {
+                    "purchase" => {
+                        tp = tp.value((rng.gen_range(500..20_000) as f64) / 100.0);
+                        bought = true;
+                    }
+                    "review" => tp = tp.property("rating", rng.gen_range(1..=5) as i64),
+                    _ => {}
+                }
+                out.push(tp);
+                emitted += 1;
+                t += rng.gen_range(5_000..300_000);
+            }
+            // Marketing touch between sessions.
+            if emitted < n && rng.gen_bool(0.15) {
+                t += rng.gen_range(3_600_000..(gap / 2).max(3_600_001));
+                let (ch, kind) = if rng.gen_bool(0.6) {
+                    ("email", "email_open")
+                } else {
+                    ("sms", "sms_click")
+                };
+                out.push(Touchpoint::new(ch, kind, Timestamp(t)).key("customer_id", key.as_str()));
+                emitted += 1;
+            }
+            t += rng.gen_range(gap / 2..=gap.max(1_800_000));
+        }
+    }
+    out.sort_by_key(|tp| tp.at);
+    out
+}
+
+/// The touchpoints as JSON lines.
+pub fn to_json_lines(tps: &[Touchpoint]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(tps.len() * 110);
+    for tp in tps {
+        serde_json::to_writer(&mut buf, tp).expect("serializes");
+        buf.push(b'\n');
+    }
+    buf
+}
+
+/// Peak resident set size of this process, in bytes (Linux; 0 elsewhere).
+pub fn peak_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+/// Current resident set size of this process, in bytes (Linux; 0 elsewhere).
+pub fn rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}

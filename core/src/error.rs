@@ -183,12 +183,12 @@ pub enum Error {
         loc: Location,
         /// The customer (display id).
         customer: String,
-        /// The touchpoint's time (RFC 3339).
-        at: String,
-        /// The customer's latest event time (RFC 3339).
-        latest: String,
+        /// The touchpoint's time.
+        at: crate::Timestamp,
+        /// The customer's latest touchpoint time.
+        latest: crate::Timestamp,
         /// The model's allowed lateness.
-        lateness: String,
+        lateness: crate::Duration,
     },
     /// No customer is known by this id.
     #[error("unknown customer `{customer}`")]

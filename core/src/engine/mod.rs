@@ -475,9 +475,9 @@ impl State {
                 return Err(Error::LateEvent {
                     loc: Location::default(),
                     customer: self.display_id(m, self.profile(pid)),
-                    at: Timestamp(p.at).to_string(),
-                    latest: Timestamp(latest).to_string(),
-                    lateness: Duration(m.lateness).to_string(),
+                    at: Timestamp(p.at),
+                    latest: Timestamp(latest),
+                    lateness: Duration(m.lateness),
                 });
             }
         }
@@ -549,7 +549,6 @@ impl State {
         if event.at > self.now {
             self.now = event.at;
         }
-        let now = self.now;
         let prof = self.profiles[pid as usize].as_mut().expect("live profile");
         prof.events.push(event);
         if let Some(x) = extra {
@@ -568,7 +567,6 @@ impl State {
         };
         machine.fire_timers(event.at, false);
         machine.on_event(&prof.events, &prof.extras, idx, xi);
-        machine.fire_timers(now, true);
         let after = prof.stage();
         self.count_move(before, after);
         for rec in scratch.drain(..) {
@@ -819,24 +817,27 @@ impl State {
         self.display_id(m, &p)
     }
 
+    /// Keeps the invariant: a profile's live queue entry is `(next due timer, pid)`; entries whose
+    /// due time no longer matches `scheduled` are stale and skipped when popped.
     fn reschedule(&mut self, pid: u32) {
         let p = self.profiles[pid as usize].as_mut().expect("live profile");
-        if let Some(due) = p.next_due() {
-            if due < p.scheduled {
-                p.scheduled = due;
-                self.queue.push(Reverse((due, pid)));
+        let next = p.next_due().unwrap_or(i64::MAX);
+        if next != p.scheduled {
+            p.scheduled = next;
+            if next != i64::MAX {
+                self.queue.push(Reverse((next, pid)));
             }
         }
     }
 
-    /// Fires every timer due by the engine's time, earliest first.
+    /// Fires every timer due by the engine's time in time order across customers (ties by
+    /// profile slot): each queue entry fires only that customer's timers due at its time.
     fn fire_due(&mut self, m: &Compiled) {
         while let Some(&Reverse((due, pid))) = self.queue.peek() {
             if due > self.now {
                 break;
             }
             self.queue.pop();
-            let now = self.now;
             let Some(p) = self.profiles[pid as usize].as_mut() else {
                 continue;
             };
@@ -853,7 +854,7 @@ impl State {
                 timers: &mut p.timers,
                 sink: &mut scratch,
             }
-            .fire_timers(now, true);
+            .fire_timers(due, true);
             let after = p.stage();
             self.count_move(before, after);
             for rec in scratch.drain(..) {
@@ -889,16 +890,18 @@ impl State {
         }
         let mut dead = vec![false; log.len()];
         if log.iter().any(|i| i.retract) {
-            let mut emitted: HashMap<(u32, OutRec), Vec<usize>> = HashMap::new();
+            // An output emitted and retracted (or retracted and emitted again) within the call
+            // cancels out.
+            let mut open: HashMap<(u32, OutRec, bool), Vec<usize>> = HashMap::new();
             for (i, item) in log.iter().enumerate() {
-                let key = (item.pid, item.rec);
-                if item.retract {
-                    if let Some(j) = emitted.get_mut(&key).and_then(|v| v.pop()) {
-                        dead[i] = true;
-                        dead[j] = true;
-                    }
+                let opposite = (item.pid, item.rec, !item.retract);
+                if let Some(j) = open.get_mut(&opposite).and_then(|v| v.pop()) {
+                    dead[i] = true;
+                    dead[j] = true;
                 } else {
-                    emitted.entry(key).or_default().push(i);
+                    open.entry((item.pid, item.rec, item.retract))
+                        .or_default()
+                        .push(i);
                 }
             }
         }

@@ -312,8 +312,9 @@ impl Engine {
             }
             st.reschedule(pid);
         }
+        let mut seen = std::collections::HashSet::new();
         for &f in &snap.free {
-            if st.profiles.get(f as usize).is_none_or(|p| p.is_some()) {
+            if st.profiles.get(f as usize).is_none_or(|p| p.is_some()) || !seen.insert(f) {
                 return Err(corrupt("bad free list"));
             }
         }

@@ -1,0 +1,109 @@
+//! The ingest bench harness: 1M customers, 10M touchpoints on the `ecommerce` preset, single
+//! thread; throughput from parsed touchpoints and from JSON lines, and memory per customer.
+//!
+//! `cargo run --release -p jornada-benches --bin bench-ingest -- [customers] [touchpoints] [runs]`
+
+use jornada::{Engine, Model};
+use jornada_benches::{ecommerce, peak_rss, rss, to_json_lines};
+use std::time::Instant;
+
+fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.replace('_', "").parse().ok())
+        .collect();
+    let customers = *args.first().unwrap_or(&1_000_000);
+    let touchpoints = *args.get(1).unwrap_or(&10_000_000);
+    let runs = *args.get(2).unwrap_or(&3);
+    let model = Model::preset("ecommerce").expect("preset");
+    let t0 = Instant::now();
+    let tps = ecommerce(customers, touchpoints, 7);
+    let json = to_json_lines(&tps);
+    eprintln!(
+        "generated {} touchpoints for {} customers ({:.1} MB of JSON lines) in {:.1?}",
+        tps.len(),
+        customers,
+        json.len() as f64 / 1e6,
+        t0.elapsed()
+    );
+
+    let mut best_parsed = f64::MAX;
+    let mut summary = None;
+    for run in 0..runs {
+        let mut engine = Engine::new(model.clone());
+        let before = rss();
+        let t = Instant::now();
+        let mut transitions = 0usize;
+        let mut actions = 0usize;
+        for chunk in tps.chunks(100_000) {
+            let out = engine.ingest_batch(chunk);
+            assert!(out.rejected.is_empty(), "{:?}", out.rejected.first());
+            transitions += out.transitions.len();
+            actions += out.actions.len();
+        }
+        let secs = t.elapsed().as_secs_f64();
+        best_parsed = best_parsed.min(secs);
+        eprintln!("run {run}: parsed touchpoints: {:.2} s, {:.2} M touchpoints/s ({transitions} transitions, {actions} actions)", secs, tps.len() as f64 / secs / 1e6);
+        if run == 0 {
+            let usage = engine.memory_usage();
+            let rss_delta = rss().saturating_sub(before);
+            summary = Some((usage, rss_delta, engine.stage_counts()));
+        }
+    }
+    let mut best_json = f64::MAX;
+    let json_runs = if std::env::var_os("BENCH_SKIP_JSON").is_some() {
+        0
+    } else {
+        runs
+    };
+    for run in 0..json_runs {
+        let mut engine = Engine::new(model.clone());
+        let t = Instant::now();
+        // Whole-buffer ingest, split at line boundaries in ~8 MB pieces.
+        let mut start = 0;
+        while start < json.len() {
+            let mut end = (start + (8 << 20)).min(json.len());
+            while end < json.len() && json[end - 1] != b'\n' {
+                end += 1;
+            }
+            let out = engine.ingest_json_lines(&json[start..end]);
+            assert!(out.rejected.is_empty(), "{:?}", out.rejected.first());
+            start = end;
+        }
+        let secs = t.elapsed().as_secs_f64();
+        best_json = best_json.min(secs);
+        eprintln!(
+            "run {run}: JSON lines: {:.2} s, {:.2} M touchpoints/s, {:.0} MB/s",
+            secs,
+            tps.len() as f64 / secs / 1e6,
+            json.len() as f64 / secs / 1e6
+        );
+    }
+    let (usage, rss_delta, counts) = summary.expect("at least one run");
+    println!("ingest, ecommerce preset, {customers} customers, {} touchpoints, single thread (best of {runs}):", tps.len());
+    println!(
+        "  parsed touchpoints: {:.2} M touchpoints/s ({:.2} s)",
+        tps.len() as f64 / best_parsed / 1e6,
+        best_parsed
+    );
+    println!(
+        "  JSON lines:         {:.2} M touchpoints/s ({:.2} s, {:.0} MB/s)",
+        tps.len() as f64 / best_json / 1e6,
+        best_json,
+        json.len() as f64 / best_json / 1e6
+    );
+    println!("  memory per customer: {:.0} B excluding stage history, {:.0} B in all (engine accounting); RSS growth {:.0} B per customer", usage.per_customer_excluding_history(), usage.per_customer(), rss_delta as f64 / customers as f64);
+    println!("  memory by part (MB): timelines {:.1}, identities {:.1}, profiles {:.1}, history {:.1}, timers {:.1}, ids {:.1}", usage.timelines as f64 / 1e6, usage.identities as f64 / 1e6, usage.profiles as f64 / 1e6, usage.history as f64 / 1e6, usage.timers as f64 / 1e6, usage.ids as f64 / 1e6);
+    println!(
+        "  peak RSS of the process: {:.0} MB (includes the generated input)",
+        peak_rss() as f64 / 1e6
+    );
+    println!(
+        "  customers per stage: {}",
+        counts
+            .iter()
+            .map(|(s, n)| format!("{s} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+}

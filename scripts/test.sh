@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every test of every language jornada has: bash scripts/test.sh
+# Installs what it needs; works on a fresh machine with rustup, Python and Node.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "toolchain"
+cargo --version
+for component in rustfmt clippy; do
+  rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
+done
+
+step "rust: format"
+cargo fmt --all -- --check
+
+step "rust: clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "rust: unit, integration, property, vector and fuzz-regression tests, doctests"
+cargo test --workspace --locked
+
+step "rust: the demo runs"
+cargo run --quiet --locked -p jornada --example demo > /dev/null
+echo "demo ok"
