@@ -19,8 +19,15 @@ step "rust: clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "rust: unit, integration, property, vector and fuzz-regression tests, doctests"
-cargo test --workspace --locked
+log=$(mktemp)
+cargo test --workspace --locked 2>&1 | tee "$log"
+passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
+failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
+rm -f "$log"
 
 step "rust: the demo runs"
 cargo run --quiet --locked -p jornada --example demo > /dev/null
 echo "demo ok"
+
+echo
+echo "rust: $passed passed, $failed failed"
