@@ -826,8 +826,26 @@ impl State {
             p.scheduled = next;
             if next != i64::MAX {
                 self.queue.push(Reverse((next, pid)));
+                if self.queue.len() > 2 * self.live + 1024 {
+                    self.compact_queue();
+                }
             }
         }
+    }
+
+    /// Drops stale queue entries (outputs are unaffected: stale entries are skipped anyway).
+    fn compact_queue(&mut self) {
+        let live: Vec<Reverse<(i64, u32)>> = self
+            .profiles
+            .iter()
+            .enumerate()
+            .filter_map(|(pid, p)| {
+                p.as_ref()
+                    .filter(|p| p.scheduled != i64::MAX)
+                    .map(|p| Reverse((p.scheduled, pid as u32)))
+            })
+            .collect();
+        self.queue = BinaryHeap::from(live);
     }
 
     /// Fires every timer due by the engine's time in time order across customers (ties by
