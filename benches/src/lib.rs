@@ -116,28 +116,25 @@ pub fn to_json_lines(tps: &[Touchpoint]) -> Vec<u8> {
     buf
 }
 
-/// Peak resident set size of this process, in bytes (Linux; 0 elsewhere).
-pub fn peak_rss() -> u64 {
+/// A size field (`VmHWM`, `VmRSS`) of /proc/self/status, in bytes (0 where there is none).
+fn status_bytes(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
         })
         .map(|kb| kb * 1024)
         .unwrap_or(0)
 }
 
+/// Peak resident set size of this process, in bytes (Linux; 0 elsewhere).
+pub fn peak_rss() -> u64 {
+    status_bytes("VmHWM:")
+}
+
 /// Current resident set size of this process, in bytes (Linux; 0 elsewhere).
 pub fn rss() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .map(|kb| kb * 1024)
-        .unwrap_or(0)
+    status_bytes("VmRSS:")
 }

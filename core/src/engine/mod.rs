@@ -264,7 +264,7 @@ impl Engine {
             .profiles
             .iter()
             .flatten()
-            .map(|p| self.st.display_id(m, p))
+            .map(|p| self.st.display_id(m, &p.keys))
             .collect();
         ids.sort();
         ids
@@ -296,11 +296,6 @@ impl Engine {
     pub fn memory_usage(&self) -> MemoryUsage {
         self.st.memory_usage()
     }
-
-    /// The allowed lateness of the model.
-    pub fn allowed_lateness(&self) -> Duration {
-        self.model.allowed_lateness()
-    }
 }
 
 impl State {
@@ -314,8 +309,9 @@ impl State {
         self.profiles[pid as usize].as_mut().expect("live profile")
     }
 
-    pub(crate) fn display_id(&self, m: &Compiled, p: &Profile) -> String {
-        match p.keys.first() {
+    /// A customer's id: their most preferred key (`keys` is in preference order).
+    pub(crate) fn display_id(&self, m: &Compiled, keys: &[KeyId]) -> String {
+        match keys.first() {
             Some(&k) => {
                 let kind = self.keys.kind(k);
                 let v = self.keys.value(k);
@@ -380,7 +376,7 @@ impl State {
         keys: &[(IdentityId, &str)],
         at: Option<i64>,
     ) -> Result<()> {
-        let old = at.map(|_| self.display_id(m, self.profile(pid)));
+        let old = at.map(|_| self.display_id(m, &self.profile(pid).keys));
         for &(kind, value) in keys {
             if self.keys.find(kind, value).is_some() {
                 continue;
@@ -392,7 +388,7 @@ impl State {
             self.profile_mut(pid).keys = list;
         }
         if let (Some(old), Some(at)) = (old, at) {
-            let new = self.display_id(m, self.profile(pid));
+            let new = self.display_id(m, &self.profile(pid).keys);
             if new != old {
                 self.merges.push(Merge {
                     into: new,
@@ -474,7 +470,7 @@ impl State {
                 let pid = found[0];
                 return Err(Error::LateEvent {
                     loc: Location::default(),
-                    customer: self.display_id(m, self.profile(pid)),
+                    customer: self.display_id(m, &self.profile(pid).keys),
                     at: Timestamp(p.at),
                     latest: Timestamp(latest),
                     lateness: Duration(m.lateness),
@@ -705,7 +701,7 @@ impl State {
         });
         let old_ids: Vec<String> = order
             .iter()
-            .map(|&pid| self.display_id(m, self.profile(pid)))
+            .map(|&pid| self.display_id(m, &self.profile(pid).keys))
             .collect();
         let at = event.at;
         let absorbed: SmallVec<[u32; 2]> = order[1..].into();
@@ -720,7 +716,7 @@ impl State {
             st.insert_event(survivor, event, extra);
             Ok(())
         })?;
-        let into = self.display_id(m, self.profile(order[0]));
+        let into = self.display_id(m, &self.profile(order[0]).keys);
         let from: Vec<String> = old_ids.into_iter().filter(|id| *id != into).collect();
         self.merges.push(Merge {
             into,
@@ -788,7 +784,7 @@ impl State {
 
     fn erase(&mut self, m: &Compiled, pid: u32) -> Erasure {
         let p = self.profiles[pid as usize].take().expect("live profile");
-        let customer = self.display_id_of_keys(m, &p.keys);
+        let customer = self.display_id(m, &p.keys);
         for &k in &p.keys {
             self.keys.remove(k);
         }
@@ -807,14 +803,6 @@ impl State {
             keys: p.keys.len(),
             events: p.events.len(),
         }
-    }
-
-    fn display_id_of_keys(&self, m: &Compiled, keys: &[KeyId]) -> String {
-        let p = Profile {
-            keys: keys.iter().copied().collect(),
-            ..Profile::new()
-        };
-        self.display_id(m, &p)
     }
 
     /// Keeps the invariant: a profile's live queue entry is `(next due timer, pid)`; entries whose
@@ -933,7 +921,7 @@ impl State {
                 _ => {
                     let id = self.profiles[item.pid as usize]
                         .as_ref()
-                        .map(|p| self.display_id(m, p))
+                        .map(|p| self.display_id(m, &p.keys))
                         .unwrap_or_default();
                     cached = Some((item.pid, id.clone()));
                     id

@@ -99,7 +99,7 @@ impl State {
     pub(crate) fn view(&self, m: &Compiled, pid: u32) -> CustomerView {
         let p = self.profiles[pid as usize].as_ref().expect("live profile");
         CustomerView {
-            id: self.display_id(m, p),
+            id: self.display_id(m, &p.keys),
             stage: p.stage().map(|s| m.stages[s as usize].name.clone()),
             since: p.history.last().map(|h| Timestamp(h.at)),
             keys: p
