@@ -21,6 +21,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod analytics;
 pub mod engine;
 pub mod error;
 pub mod model;
