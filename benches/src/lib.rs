@@ -7,7 +7,8 @@
 //! marketing touches by email and SMS, support contacts and reviews. Touchpoints come out sorted
 //! by time, as a live stream would deliver them.
 
-use jornada::{Timestamp, Touchpoint};
+use jornada::analytics::EventLog;
+use jornada::{PropValue, Timestamp, Touchpoint};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -104,6 +105,29 @@ pub fn ecommerce(customers: usize, touchpoints: usize, seed: u64) -> Vec<Touchpo
     }
     out.sort_by_key(|tp| tp.at);
     out
+}
+
+/// The [`ecommerce`] workload as an [`EventLog`] for the analytics benchmarks: the customer is
+/// each touchpoint's first identity key (no identity stitching), properties kept.
+pub fn ecommerce_log(customers: usize, touchpoints: usize, seed: u64) -> EventLog {
+    let mut b = EventLog::builder();
+    for tp in ecommerce(customers, touchpoints, seed) {
+        let props: Vec<(&str, PropValue)> = tp
+            .properties
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        b.push_with_props(
+            &tp.keys[0].1,
+            tp.at,
+            &tp.channel,
+            &tp.kind,
+            tp.value,
+            &props,
+        )
+        .expect("generated touchpoints are valid");
+    }
+    b.finish().expect("generated log is valid")
 }
 
 /// The touchpoints as JSON lines.
