@@ -911,21 +911,28 @@ impl State {
                 }
             }
         }
+        // Customer ids, computed once per run of outputs of one customer; the last output of a
+        // run takes the id instead of a copy.
         let mut cached: Option<(u32, String)> = None;
-        for (item, dead) in log.drain(..).zip(dead) {
-            if dead {
-                continue;
-            }
-            let customer = match &cached {
-                Some((pid, id)) if *pid == item.pid => id.clone(),
-                _ => {
-                    let id = self.profiles[item.pid as usize]
-                        .as_ref()
-                        .map(|p| self.display_id(m, &p.keys))
-                        .unwrap_or_default();
-                    cached = Some((item.pid, id.clone()));
-                    id
-                }
+        let live: Vec<LogItem> = log
+            .drain(..)
+            .zip(dead)
+            .filter_map(|(item, dead)| (!dead).then_some(item))
+            .collect();
+        for (i, item) in live.iter().enumerate() {
+            let id = match cached.take() {
+                Some((pid, id)) if pid == item.pid => id,
+                _ => self.profiles[item.pid as usize]
+                    .as_ref()
+                    .map(|p| self.display_id(m, &p.keys))
+                    .unwrap_or_default(),
+            };
+            let customer = if live.get(i + 1).is_some_and(|next| next.pid == item.pid) {
+                let copy = id.clone();
+                cached = Some((item.pid, id));
+                copy
+            } else {
+                id
             };
             match item.rec {
                 OutRec::Transition {

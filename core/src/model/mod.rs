@@ -18,6 +18,7 @@
 
 mod compile;
 pub(crate) mod condition;
+mod names;
 pub mod presets;
 pub mod spec;
 
@@ -110,9 +111,9 @@ pub(crate) struct Compiled {
     pub actions: Vec<ActionDef>,
     /// Property names known to the model (declared or used in conditions), with declared types.
     pub props: Vec<(Arc<str>, Option<PropType>)>,
-    pub identity_ix: HashMap<Arc<str>, IdentityId>,
-    pub channel_ix: HashMap<Arc<str>, ChannelId>,
-    pub kind_ix: HashMap<Arc<str>, KindId>,
+    pub identity_ix: names::NameIndex<IdentityId>,
+    pub channel_ix: names::NameIndex<ChannelId>,
+    pub kind_ix: names::NameIndex<KindId>,
     pub stage_ix: HashMap<Arc<str>, StageId>,
     pub prop_ix: HashMap<Arc<str>, PropKey>,
     /// Transition rules to try, per `stage * kinds.len() + kind`, in precedence order.
