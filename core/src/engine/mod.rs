@@ -546,9 +546,9 @@ impl State {
             self.now = event.at;
         }
         let prof = self.profiles[pid as usize].as_mut().expect("live profile");
-        prof.events.push(event);
+        push_grow_slowly(&mut prof.events, event);
         if let Some(x) = extra {
-            prof.extras.push(x);
+            push_grow_slowly(&mut prof.extras, x);
         }
         let before = prof.stage();
         let idx = prof.events.len() - 1;
@@ -987,4 +987,15 @@ impl State {
         self.free.append(&mut self.pending_free);
         out
     }
+}
+
+/// Pushes, growing a full list by half (at least 4) rather than doubling: timelines are the
+/// bulk of an engine's memory and most stay short, so less slack matters more than the few
+/// extra reallocations.
+#[inline]
+fn push_grow_slowly<T>(v: &mut thin_vec::ThinVec<T>, x: T) {
+    if v.len() == v.capacity() {
+        v.reserve_exact((v.len() / 2).max(4));
+    }
+    v.push(x);
 }
