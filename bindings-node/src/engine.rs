@@ -113,9 +113,23 @@ const ASYNC_DRIVER: &str = r#"(function (batch, list) {
 #[napi]
 impl Engine {
     /// An empty engine for a model.
-    #[napi(constructor)]
-    pub fn new(model: &Model) -> Engine {
-        Engine::wrap(jornada::Engine::new(model.inner.clone()))
+    #[napi(constructor, ts_args_type = "model: Model")]
+    pub fn new(env: Env, model: Unknown) -> napi::Result<Engine> {
+        run(&env, || {
+            let model = unsafe {
+                <napi::bindgen_prelude::ClassInstance<Model> as napi::bindgen_prelude::FromNapiValue>::from_napi_value(
+                    env.raw(),
+                    model.raw(),
+                )
+            }
+            .map_err(|_| {
+                Failure::Core(jornada::Error::WrongType {
+                    loc: jornada::Location::field("model"),
+                    expected: "a Model (Model.preset, Model.fromJson, Model.fromFile)".into(),
+                })
+            })?;
+            Ok(Engine::wrap(jornada::Engine::new(model.inner.clone())))
+        })
     }
 
     /// The engine's model.

@@ -1,6 +1,8 @@
 //! `Model`: a journey model, from a preset, JSON text or a file.
 
+use crate::args;
 use crate::errors::run;
+use napi::bindgen_prelude::Unknown;
 use napi::Env;
 use napi_derive::napi;
 
@@ -37,9 +39,10 @@ pub struct Model {
 #[napi]
 impl Model {
     /// A preset: `seven_phase`, `five_stage_loyalty`, `five_stage_retention` or `ecommerce`.
-    #[napi(factory)]
-    pub fn preset(env: Env, name: String) -> napi::Result<Model> {
+    #[napi(factory, ts_args_type = "name: string")]
+    pub fn preset(env: Env, name: Unknown) -> napi::Result<Model> {
         run(&env, || {
+            let name = args::string(&name, "name")?;
             Ok(Model {
                 inner: jornada::Model::preset(&name)?,
             })
@@ -47,9 +50,10 @@ impl Model {
     }
 
     /// A model from its JSON text (the format in the jornada README).
-    #[napi(factory)]
-    pub fn from_json(env: Env, text: String) -> napi::Result<Model> {
+    #[napi(factory, ts_args_type = "text: string")]
+    pub fn from_json(env: Env, text: Unknown) -> napi::Result<Model> {
         run(&env, || {
+            let text = args::string(&text, "text")?;
             Ok(Model {
                 inner: jornada::Model::from_json(&text)?,
             })
@@ -57,9 +61,10 @@ impl Model {
     }
 
     /// A model from a JSON file (`io_error` when it cannot be read).
-    #[napi(factory)]
-    pub fn from_file(env: Env, path: String) -> napi::Result<Model> {
+    #[napi(factory, ts_args_type = "path: string")]
+    pub fn from_file(env: Env, path: Unknown) -> napi::Result<Model> {
         run(&env, || {
+            let path = args::string(&path, "path")?;
             Ok(Model {
                 inner: jornada::Model::from_file(&path)?,
             })
