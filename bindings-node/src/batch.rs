@@ -60,7 +60,7 @@ impl Batch {
             }
             unsafe { sys::napi_close_handle_scope(env, scope) };
             i += 1;
-            if i % 64 == 0 && deadline.is_some_and(|d| Instant::now() >= d) {
+            if i.is_multiple_of(64) && deadline.is_some_and(|d| Instant::now() >= d) {
                 break;
             }
         }

@@ -129,7 +129,7 @@ fn build(
     extra: impl FnOnce(&mut Object) -> napi::Result<()>,
 ) -> napi::Error {
     let made = (|| -> napi::Result<napi::Error> {
-        let err = napi::JsError::from(napi::Error::new(code.to_string(), message.to_string()));
+        let err = napi::JsError::from(napi::Error::new(code, message.to_string()));
         let mut obj = err.into_unknown(*env).coerce_to_object()?;
         extra(&mut obj)?;
         Ok(napi::Error::from(obj.to_unknown()))
