@@ -5,8 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 echo "node $(node --version), npm $(npm --version 2>/dev/null)"
-npm ci --no-audit --no-fund --loglevel=error 2>&1 | grep -v 'Unknown user config' || true
-test -x node_modules/.bin/napi || { echo "npm ci failed" >&2; exit 1; }
+# (overrides in package.json pin three @napi-rs/cli helpers to versions whose platform packages
+# all exist in the registry, so that the lock file is complete and `npm ci` accepts it)
+if ! npm ci --no-audit --no-fund --loglevel=error > npm-ci.log 2>&1; then
+  cat npm-ci.log >&2
+  echo "npm ci failed" >&2
+  exit 1
+fi
+rm -f npm-ci.log
 
 # Release build; regenerates index.js and index.d.ts, which are committed and must not change.
 npm run --silent build 2>&1 | grep -v 'Unknown user config'
