@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of every language jornada has: bash scripts/test.sh
-# Installs what it needs; works on a fresh machine with rustup, Python and Node.
+# Installs what it needs; works on a fresh machine with rustup, Python and Node (20+, with npm).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,5 +29,19 @@ step "rust: the demo runs"
 cargo run --quiet --locked -p jornada --example demo > /dev/null
 echo "demo ok"
 
+step "node: build the binding (release) and run its tests"
+node_log=$(mktemp)
+set +e
+bash bindings-node/test.sh 2>&1 | tee "$node_log"
+node_rc=${PIPESTATUS[0]}
+set -e
+node_passed=$(grep -Eo '^# pass [0-9]+' "$node_log" | awk '{s+=$3} END {print s+0}')
+node_failed=$(grep -Eo '^# fail [0-9]+' "$node_log" | awk '{s+=$3} END {print s+0}')
+rm -f "$node_log"
+if [ "$node_rc" -ne 0 ] && [ "$node_failed" -eq 0 ]; then node_failed=1; fi
+
 echo
 echo "rust: $passed passed, $failed failed"
+echo "node: $node_passed passed, $node_failed failed"
+echo "total: $((passed + node_passed)) passed, $((failed + node_failed)) failed"
+[ "$node_rc" -eq 0 ]
