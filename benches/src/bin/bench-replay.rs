@@ -34,6 +34,9 @@ fn main() {
     let log = simulate(&model, &cfg);
     let sim_secs = t.elapsed().as_secs_f64();
     let rss_log = rss();
+    let peak_sim = peak_rss();
+    // Reset the peak (Linux), so the next reading is the peak while replaying.
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
     println!(
         "simulate: {} customers, {} events, {} channels: {:.2} s ({:.1} M events/s); log {:.0} MB",
         log.n_customers(),
@@ -93,9 +96,11 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
     println!(
-        "peak RSS {:.0} MB (log and replay result included; RSS after simulating {:.0} MB)",
+        "memory: RSS with the log {:.0} MB; peak RSS while replaying {:.0} MB{} (log and result included); peak while simulating {:.0} MB",
+        rss_log as f64 / 1e6,
         peak_rss() as f64 / 1e6,
-        rss_log as f64 / 1e6
+        if reset { "" } else { " (peak not reset: since start)" },
+        peak_sim as f64 / 1e6
     );
     println!(
         "\nstage            now   entered  median-stay  p90-stay   P(customer)  E[t to customer]"
