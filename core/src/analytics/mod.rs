@@ -2,8 +2,8 @@
 //!
 //! Everything here starts from an [`EventLog`]: a sorted, dictionary-coded, columnar log of
 //! touchpoints, built from Rust vectors ([`EventLog::builder`], [`EventLog::from_columns`]), from
-//! Arrow record batches (feature `arrow`), or simulated from a model ([`simulate`]).
-//! [`replay`] runs a journey model over a log with the engine's own state machine; [`stages`]
+//! Arrow record batches (feature `arrow`), or simulated from a model ([`simulate()`]).
+//! [`replay()`] runs a journey model over a log with the engine's own state machine; [`stages`]
 //! turns a replay into figures per stage. Each analysis is a function returning plain result
 //! types, documented with its exact definition.
 

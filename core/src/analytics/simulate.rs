@@ -11,11 +11,12 @@
 //! - **Sessions** happen on one channel: mostly the customer's preferred interaction channel,
 //!   sometimes another (channel switches). A session opens (a kind such as `page_view`,
 //!   `app_open`, `store_visit` when the model has one), then takes steps until the customer drops
-//!   off (30% per step). Each step is, with probability 0.6, an event that triggers one of the
-//!   transition rules out of the current stage (nearer stages in model order are likelier: a
-//!   funnel walk), else a browsing event (kinds that lead to early stages are likelier).
-//!   Rules' channel lists are respected; properties that rule conditions read are generated from
-//!   the condition's own values, so conditions hold for part of the events.
+//!   off (35% per step). Each step is, with the customer's *intent* (a probability drawn per
+//!   customer, from 3% to 53%, low for most), an event that triggers one of the transition rules
+//!   out of the current stage (nearer stages in model order are likelier: a funnel walk), else a
+//!   browsing event (kinds that lead to early stages are likelier). Rules' channel lists are
+//!   respected; properties that rule conditions read are generated from the condition's own
+//!   values, so conditions hold for part of the events.
 //! - **Drop-off** follows: sessions end, customers run out of activity, timeouts fire (an
 //!   abandoned cart is a cart session that ended before the purchase).
 //! - **Marketing and service**: between sessions, touches on the model's consent-gated channels
