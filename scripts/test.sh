@@ -17,10 +17,14 @@ cargo fmt --all -- --check
 
 step "rust: clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked --features jornada/arrow -- -D warnings
 
 step "rust: unit, integration, property, vector and fuzz-regression tests, doctests"
 log=$(mktemp)
 cargo test --workspace --locked 2>&1 | tee "$log"
+# The Arrow import/export (feature `arrow`): its unit tests and doctests.
+cargo test -p jornada --features arrow --locked --lib arrow 2>&1 | tee -a "$log"
+cargo test -p jornada --features arrow --locked --doc arrow 2>&1 | tee -a "$log"
 passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
 rm -f "$log"

@@ -1,1 +1,3 @@
+//! Shared helpers for jornada's integration tests.
 
+pub mod analytics;

@@ -16,9 +16,10 @@
 //!   consent for that channel, as of the action's time, is not given.
 
 use super::profile::*;
-use crate::model::condition::PropView;
+use crate::model::condition::{Cond, PropView};
 use crate::model::spec::ConsentPolicy;
 use crate::model::{ActionId, ChannelId, Compiled, RuleBody, RuleId, StageId};
+use thin_vec::ThinVec;
 
 /// One output of the state machine, in compact form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -58,12 +59,34 @@ impl Sink for Discard {
     fn push(&mut self, _: OutRec) {}
 }
 
+/// Where rule conditions read the value and properties of a timeline's events: the engine's
+/// per-event extras ([`ExtraProps`]), or the columns of an event log in batch replay.
+pub(crate) trait EventProps {
+    /// Whether `cond` holds for `events[idx]`. `xi` is the index of the event's extra in the
+    /// engine's side list when the event has one (sources that index by `idx` ignore it).
+    fn eval(&self, cond: &Cond, events: &[Event], idx: usize, xi: usize) -> bool;
+}
+
+/// The engine's source: each event flagged [`HAS_EXTRA`] has its entry in the extras list.
+pub(crate) struct ExtraProps<'a>(pub &'a [Extra]);
+
+impl EventProps for ExtraProps<'_> {
+    #[inline]
+    fn eval(&self, cond: &Cond, events: &[Event], idx: usize, xi: usize) -> bool {
+        let extra = events[idx].has_extra().then(|| &self.0[xi]);
+        cond.eval(&PropView {
+            value: extra.and_then(|x| x.value),
+            props: extra.map(|x| &*x.props).unwrap_or(&[]),
+        })
+    }
+}
+
 /// The machine over one profile's derived state.
 pub(crate) struct Machine<'a, S: Sink> {
     pub m: &'a Compiled,
     pub consent: &'a [ConsentChange],
-    pub history: &'a mut thin_vec::ThinVec<StageEntry>,
-    pub timers: &'a mut thin_vec::ThinVec<TimerSlot>,
+    pub history: &'a mut ThinVec<StageEntry>,
+    pub timers: &'a mut ThinVec<TimerSlot>,
     pub sink: &'a mut S,
 }
 
@@ -155,7 +178,19 @@ impl<S: Sink> Machine<'_, S> {
 
     /// Fires the pending timers due before `until` (or at it, when `inclusive`), earliest first,
     /// ties in rule order.
+    #[inline]
     pub fn fire_timers(&mut self, until: i64, inclusive: bool) {
+        // Most calls find nothing due: check inline, loop out of line.
+        let due = |t: &TimerSlot| {
+            t.state == TimerState::Pending && (t.due < until || (inclusive && t.due == until))
+        };
+        if self.timers.iter().any(due) {
+            self.fire_due_timers(until, inclusive);
+        }
+    }
+
+    #[inline(never)]
+    fn fire_due_timers(&mut self, until: i64, inclusive: bool) {
         while let Some(stage) = self.stage() {
             let mut best: Option<(usize, i64)> = None;
             for (i, t) in self.timers.iter().enumerate() {
@@ -175,6 +210,17 @@ impl<S: Sink> Machine<'_, S> {
     /// Applies `events[idx]` (whose extra, if any, is `extras[xi]`): the first touchpoint enters
     /// the initial stage; timers see it; the first matching transition rule fires.
     pub fn on_event(&mut self, events: &[Event], extras: &[Extra], idx: usize, xi: usize) {
+        self.on_event_with(events, &ExtraProps(extras), idx, xi)
+    }
+
+    /// [`on_event`](Self::on_event) with conditions reading from `props`.
+    pub fn on_event_with<P: EventProps>(
+        &mut self,
+        events: &[Event],
+        props: &P,
+        idx: usize,
+        xi: usize,
+    ) {
         let m = self.m;
         let e = events[idx];
         let (at, kind, channel) = (e.at, e.kind, e.channel);
@@ -203,7 +249,6 @@ impl<S: Sink> Machine<'_, S> {
                 }
             }
         }
-        let extra = e.has_extra().then(|| &extras[xi]);
         for &r in m.candidates(stage, kind) {
             let RuleBody::Transition {
                 channels,
@@ -218,16 +263,12 @@ impl<S: Sink> Machine<'_, S> {
                 continue;
             }
             if let Some(cond) = when {
-                let view = PropView {
-                    value: extra.and_then(|x| x.value),
-                    props: extra.map(|x| &*x.props).unwrap_or(&[]),
-                };
-                if !cond.eval(&view) {
+                if !props.eval(cond, events, idx, xi) {
                     continue;
                 }
             }
             if let Some(count) = count {
-                if !self.count_reached(r, count.at_least, count.within, events, extras, idx, xi) {
+                if !self.count_reached(r, count.at_least, count.within, events, props, idx, xi) {
                     continue;
                 }
             }
@@ -239,13 +280,13 @@ impl<S: Sink> Machine<'_, S> {
     /// Whether at least `at_least` touchpoints up to `events[idx]` (inclusive) within `within`
     /// before it match rule `r`'s trigger (kind, channel, condition).
     #[allow(clippy::too_many_arguments)]
-    fn count_reached(
+    fn count_reached<P: EventProps>(
         &self,
         r: RuleId,
         at_least: u32,
         within: Option<i64>,
         events: &[Event],
-        extras: &[Extra],
+        props: &P,
         idx: usize,
         xi: usize,
     ) -> bool {
@@ -262,12 +303,9 @@ impl<S: Sink> Machine<'_, S> {
         let mut n = 0u32;
         for j in (0..=idx).rev() {
             let e = events[j];
-            let extra = if e.has_extra() {
+            if e.has_extra() {
                 next_extra -= 1;
-                Some(&extras[next_extra])
-            } else {
-                None
-            };
+            }
             if e.at < lo {
                 break;
             }
@@ -275,11 +313,7 @@ impl<S: Sink> Machine<'_, S> {
                 continue;
             }
             if let Some(cond) = when {
-                let view = PropView {
-                    value: extra.and_then(|x| x.value),
-                    props: extra.map(|x| &*x.props).unwrap_or(&[]),
-                };
-                if !cond.eval(&view) {
+                if !props.eval(cond, events, j, next_extra) {
                     continue;
                 }
             }
@@ -295,20 +329,46 @@ impl<S: Sink> Machine<'_, S> {
 /// Derives a profile's history and timers from scratch, as of engine time `now`, writing the
 /// outputs to `sink`.
 pub(crate) fn derive<S: Sink>(m: &Compiled, p: &mut Profile, now: i64, sink: &mut S) {
-    p.history.clear();
-    p.timers.clear();
+    run(
+        m,
+        &p.consent,
+        &p.events,
+        &ExtraProps(&p.extras),
+        &mut p.history,
+        &mut p.timers,
+        now,
+        sink,
+    );
+}
+
+/// Derives a timeline's history and timers from scratch (clearing both first), as of time
+/// `now`, with conditions reading from `props`, writing the outputs to `sink`. The one
+/// implementation of a journey: the engine ([`derive`]) and batch replay both run it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run<S: Sink, P: EventProps>(
+    m: &Compiled,
+    consent: &[ConsentChange],
+    events: &[Event],
+    props: &P,
+    history: &mut ThinVec<StageEntry>,
+    timers: &mut ThinVec<TimerSlot>,
+    now: i64,
+    sink: &mut S,
+) {
+    history.clear();
+    timers.clear();
     let mut machine = Machine {
         m,
-        consent: &p.consent,
-        history: &mut p.history,
-        timers: &mut p.timers,
+        consent,
+        history,
+        timers,
         sink,
     };
     let mut xi = 0;
-    for idx in 0..p.events.len() {
-        machine.fire_timers(p.events[idx].at, false);
-        machine.on_event(&p.events, &p.extras, idx, xi);
-        xi += p.events[idx].has_extra() as usize;
+    for idx in 0..events.len() {
+        machine.fire_timers(events[idx].at, false);
+        machine.on_event_with(events, props, idx, xi);
+        xi += events[idx].has_extra() as usize;
     }
     machine.fire_timers(now, true);
 }

@@ -37,17 +37,15 @@ pub(crate) struct PropView<'a> {
     pub props: &'a [(PropKey, PropValue)],
 }
 
-impl PropView<'_> {
-    fn get(&self, key: PropKey) -> Option<PropValue> {
-        if key == VALUE_PROP {
-            return self.value.map(PropValue::Num);
-        }
-        self.props
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.clone())
-    }
+/// Where a condition reads a touchpoint's value and properties: the engine's per-event extras
+/// ([`PropView`]) or the columns of an event log (batch replay).
+pub(crate) trait PropSource {
+    /// Calls `f` with the value of property `key` ([`VALUE_PROP`]: the touchpoint's value), or
+    /// returns `None` when the touchpoint does not have it.
+    fn with<R>(&self, key: PropKey, f: impl FnOnce(&PropValue) -> R) -> Option<R>;
+}
 
+impl PropSource for PropView<'_> {
     fn with<R>(&self, key: PropKey, f: impl FnOnce(&PropValue) -> R) -> Option<R> {
         if key == VALUE_PROP {
             return self.value.map(|v| f(&PropValue::Num(v)));
@@ -62,7 +60,7 @@ impl PropView<'_> {
 impl Cond {
     /// Evaluates the condition. A comparison with a missing property, or with a property of
     /// another type than the operand, is false (so `not` of it is true).
-    pub(crate) fn eval(&self, view: &PropView<'_>) -> bool {
+    pub(crate) fn eval<V: PropSource + ?Sized>(&self, view: &V) -> bool {
         match self {
             Cond::All(cs) => cs.iter().all(|c| c.eval(view)),
             Cond::Any(cs) => cs.iter().any(|c| c.eval(view)),
@@ -77,36 +75,35 @@ impl Cond {
                     |v| matches!(v, PropValue::Str(s) if s.contains(&**needle)),
                 )
                 .unwrap_or(false),
-            Cond::Cmp(k, op, rhs) => {
-                let Some(lhs) = view.get(*k) else {
-                    return false;
-                };
-                match (&lhs, rhs) {
-                    (PropValue::Num(a), PropValue::Num(b)) => match op {
-                        CmpOp::Eq => a == b,
-                        CmpOp::Ne => a != b,
-                        CmpOp::Lt => a < b,
-                        CmpOp::Le => a <= b,
-                        CmpOp::Gt => a > b,
-                        CmpOp::Ge => a >= b,
-                    },
-                    (PropValue::Str(a), PropValue::Str(b)) => match op {
-                        CmpOp::Eq => a == b,
-                        CmpOp::Ne => a != b,
-                        CmpOp::Lt => a < b,
-                        CmpOp::Le => a <= b,
-                        CmpOp::Gt => a > b,
-                        CmpOp::Ge => a >= b,
-                    },
-                    (PropValue::Bool(a), PropValue::Bool(b)) => match op {
-                        CmpOp::Eq => a == b,
-                        CmpOp::Ne => a != b,
-                        _ => false,
-                    },
-                    _ => false,
-                }
-            }
+            Cond::Cmp(k, op, rhs) => view.with(*k, |lhs| compare(lhs, *op, rhs)).unwrap_or(false),
         }
+    }
+}
+
+fn compare(lhs: &PropValue, op: CmpOp, rhs: &PropValue) -> bool {
+    match (lhs, rhs) {
+        (PropValue::Num(a), PropValue::Num(b)) => match op {
+            CmpOp::Eq => a == b,
+            CmpOp::Ne => a != b,
+            CmpOp::Lt => a < b,
+            CmpOp::Le => a <= b,
+            CmpOp::Gt => a > b,
+            CmpOp::Ge => a >= b,
+        },
+        (PropValue::Str(a), PropValue::Str(b)) => match op {
+            CmpOp::Eq => a == b,
+            CmpOp::Ne => a != b,
+            CmpOp::Lt => a < b,
+            CmpOp::Le => a <= b,
+            CmpOp::Gt => a > b,
+            CmpOp::Ge => a >= b,
+        },
+        (PropValue::Bool(a), PropValue::Bool(b)) => match op {
+            CmpOp::Eq => a == b,
+            CmpOp::Ne => a != b,
+            _ => false,
+        },
+        _ => false,
     }
 }
 
