@@ -29,5 +29,14 @@ step "rust: the demo runs"
 cargo run --quiet --locked -p jornada --example demo > /dev/null
 echo "demo ok"
 
+step "wasm: build, shared vectors and JS API under Node, demo shop in headless Chromium"
+log=$(mktemp)
+bash bindings-wasm/test.sh 2>&1 | tee "$log"
+wasm_passed=$(grep -Eo '^wasm: [0-9]+ passed' "$log" | awk '{print $2}' | tail -n 1)
+wasm_failed=$(grep -Eo '^wasm: [0-9]+ passed, [0-9]+ failed' "$log" | awk '{print $4}' | tail -n 1)
+rm -f "$log"
+
 echo
 echo "rust: $passed passed, $failed failed"
+echo "wasm: ${wasm_passed:-0} passed, ${wasm_failed:-0} failed"
+echo "total: $((passed + ${wasm_passed:-0})) passed, $((failed + ${wasm_failed:-0})) failed"

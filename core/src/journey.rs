@@ -141,6 +141,16 @@ impl Journey {
 /// Standard base64 (RFC 4648, `+/`, `=` padding).
 mod base64 {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    /// Value of each byte in the alphabet; 255 for bytes outside it.
+    const VALUE: [u8; 256] = {
+        let mut t = [255u8; 256];
+        let mut i = 0;
+        while i < 64 {
+            t[ALPHABET[i] as usize] = i as u8;
+            i += 1;
+        }
+        t
+    };
 
     pub fn encode(bytes: &[u8]) -> String {
         let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
@@ -176,8 +186,11 @@ mod base64 {
             }
             let mut n = 0u32;
             for &c in &chunk[..4 - pad] {
-                let v = ALPHABET.iter().position(|&a| a == c)? as u32;
-                n = n << 6 | v;
+                let v = VALUE[c as usize];
+                if v == 255 {
+                    return None;
+                }
+                n = n << 6 | v as u32;
             }
             n <<= 6 * pad as u32;
             let got = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
