@@ -38,7 +38,7 @@ apt_install() { # Debian packages, only those missing
 toolchain=${JORNADA_WASM_TOOLCHAIN:-}
 if [ -z "$toolchain" ]; then
   if rustup target list --installed 2>/dev/null | grep -qx "$TARGET" \
-    || timeout 300 rustup target add "$TARGET" >/dev/null 2>&1; then
+    || timeout 120 rustup target add "$TARGET" >/dev/null 2>&1; then
     toolchain=rustup
   else
     say "rustup cannot add $TARGET here; using Debian's Rust with -Zbuild-std"

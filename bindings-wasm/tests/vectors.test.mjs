@@ -36,6 +36,20 @@ const CUSTOMER_FIELDS = {
   consent: (v) => v.map((c) => ({ ...c, at: ms(c.at) })),
 };
 
+/** Why a step's argument is malformed (as the Rust runner checks), or null. */
+function malformed(op, arg) {
+  const object = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  switch (op) {
+    case 'ingest': return object(arg) ? null : '`ingest` takes a touchpoint object';
+    case 'ingest_batch': return Array.isArray(arg) ? null : '`ingest_batch` takes a list';
+    case 'ingest_json_lines': return typeof arg === 'string' ? null : '`ingest_json_lines` takes a string';
+    case 'consent': return object(arg) && typeof arg.customer === 'string' && typeof arg.channel === 'string' && typeof arg.granted === 'boolean' ? null : 'consent needs `customer`, `channel`, `granted`, `at`';
+    case 'erase': return typeof arg === 'string' ? null : '`erase` takes a customer id';
+    case 'snapshot_restore': return arg === true ? null : '`snapshot_restore` takes `true`';
+    default: return null;
+  }
+}
+
 function runOp(engine, op, arg) {
   switch (op) {
     case 'ingest': return { outcome: engine.ingest(arg) };
@@ -126,6 +140,8 @@ function runVector(v) {
     if (ops.length !== 1) return fail(`a step needs exactly one operation, has ${JSON.stringify(ops)}`);
     if ('expect' in step && 'error' in step) return fail('a step has `expect` or `error`, not both');
     const op = ops[0];
+    const bad = malformed(op, step[op]);
+    if (bad) return fail(`${op}: malformed step: ${bad}`);
     let produced;
     try {
       produced = runOp(engine, op, step[op]);
