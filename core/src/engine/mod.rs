@@ -256,6 +256,13 @@ impl Engine {
         Some(self.st.view(m, self.st.keys.owner(key)))
     }
 
+    /// A customer's profile, for read-only figures computed beside the engine
+    /// ([`crate::score`]).
+    pub(crate) fn profile_of(&self, id: &str) -> Option<&Profile> {
+        let m = &*self.model.inner;
+        self.st.lookup(m, id).map(|pid| self.st.profile(pid))
+    }
+
     /// Ids of all customers, sorted.
     pub fn customer_ids(&self) -> Vec<String> {
         let m = &*self.model.inner;
