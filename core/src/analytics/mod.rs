@@ -3,9 +3,22 @@
 //! Everything here starts from an [`EventLog`]: a sorted, dictionary-coded, columnar log of
 //! touchpoints, built from Rust vectors ([`EventLog::builder`], [`EventLog::from_columns`]).
 //! Each analysis is a function returning plain result types, documented with its exact
-//! definition.
+//! definition:
+//!
+//! - [`funnel`](funnel::funnel): ordered steps within a window, ClickHouse `windowFunnel`
+//!   semantics, exclusions, gaps, breakdowns.
+//!
+//! Analyses split their work by customer over rayon's pool with the `parallel` feature (on by
+//! default); results are identical with and without it.
 
 pub mod absorbing;
 pub mod event_log;
+pub mod funnel;
+pub mod select;
 
 pub use event_log::{Columns, EventLog, EventLogBuilder, PropColumn};
+pub use funnel::{
+    funnel, funnel_customers, Breakdown, CustomerFunnel, Exclusion, FunnelGroup, FunnelOrder,
+    FunnelReport, FunnelSpec, FunnelStep, StepStats,
+};
+pub use select::EventFilter;
