@@ -647,7 +647,9 @@ impl<'a> Grouping<'a> {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Engine {
-    /// ClickHouse's single kept chain per step.
+    /// ClickHouse's single kept chain per step, default order, no strict modes.
+    Plain,
+    /// ClickHouse's single kept chain per step, strict modes.
     Greedy,
     /// Every non-dominated partial chain (exclusions, gaps).
     Chains,
@@ -675,6 +677,8 @@ struct Plan<'a> {
     /// (min, max) gap per step (step 0: unbounded).
     gaps: Vec<(i64, i64)>,
     at: &'a [i64],
+    kinds: &'a [u16],
+    channels: &'a [u16],
 }
 
 fn bad(field: &str, message: &str) -> Error {
@@ -785,8 +789,10 @@ impl<'a> Plan<'a> {
                 Engine::AnyOrder
             } else if extended {
                 Engine::Chains
-            } else {
+            } else if strict || spec.strict_increase || spec.strict_deduplication {
                 Engine::Greedy
+            } else {
+                Engine::Plain
             },
             strict_any: spec.order == FunnelOrder::StrictOrder,
             strict,
@@ -799,13 +805,16 @@ impl<'a> Plan<'a> {
             spans,
             gaps,
             at: log.at(),
+            kinds: log.kind_codes(),
+            channels: log.channel_codes(),
         })
     }
 
     /// The customer's level; the chain is in `s.best[..level]`.
     fn run(&self, rows: Range<usize>, s: &mut Scratch) -> usize {
         match self.engine {
-            Engine::Greedy => self.greedy(rows, s),
+            Engine::Plain => self.greedy::<true>(rows, s),
+            Engine::Greedy => self.greedy::<false>(rows, s),
             Engine::Chains => self.chains(rows, s),
             Engine::AnyOrder => self.any_order(rows, s),
         }
@@ -813,120 +822,142 @@ impl<'a> Plan<'a> {
 
     // -- ClickHouse ------------------------------------------------------------------------
 
-    fn greedy(&self, rows: Range<usize>, s: &mut Scratch) -> usize {
-        let at = self.at;
-        let end = rows.end;
-        let mut g = GState {
-            valid: 0,
-            first_event: false,
-            max: 0,
-        };
-        let mut r = rows.start;
-        while r < end {
-            let t = at[r];
-            let m = self.steps.mask(r);
-            if r + 1 < end && at[r + 1] == t {
+    /// The ClickHouse scan. `PLAIN`: the default order without strict modes (no checks for
+    /// them on the hot path).
+    fn greedy<const PLAIN: bool>(&self, rows: Range<usize>, s: &mut Scratch) -> usize {
+        let base = rows.start;
+        let at = &self.at[rows.clone()];
+        let kinds = &self.kinds[rows.clone()];
+        let chans = &self.channels[rows];
+        let len = at.len();
+        let strict_any = !PLAIN && self.strict_any;
+        let g = &mut s.g;
+        g.valid = 0;
+        g.first_event = false;
+        g.max = 0;
+        s.nodes.clear();
+        let nodes = &mut s.nodes;
+        let mut i = 0;
+        'scan: while i < len {
+            let m = self.steps.mask_of(kinds[i], chans[i], base + i);
+            if m == 0 && !strict_any {
+                i += 1;
+                continue;
+            }
+            let t = at[i];
+            if i + 1 < len && at[i + 1] == t {
                 // Entries at one instant go by step (no step first), then row.
-                s.group.clear();
-                let mut e = r;
+                let group = &mut s.group;
+                group.clear();
                 let mut union = 0u32;
                 let mut any_none = false;
-                while e < end && at[e] == t {
-                    let me = if e == r { m } else { self.steps.mask(e) };
+                let mut e = i;
+                while e < len && at[e] == t {
+                    let me = if e == i {
+                        m
+                    } else {
+                        self.steps.mask_of(kinds[e], chans[e], base + e)
+                    };
                     union |= me;
                     any_none |= me == 0;
-                    s.group.push((e as u32, me));
+                    group.push(((base + e) as u32, me));
                     e += 1;
                 }
-                r = e;
-                if self.strict_any && any_none && g.none_entry() {
+                i = e;
+                if strict_any && any_none && g.first_event {
                     break;
                 }
-                let mut stop = false;
                 let mut bits = union;
-                while bits != 0 && !stop {
-                    let j = bits.trailing_zeros() as usize;
+                while bits != 0 {
+                    let j = bits.trailing_zeros() as usize & (MAX_STEPS - 1);
                     bits &= bits - 1;
-                    for i in 0..s.group.len() {
-                        let (row, me) = s.group[i];
-                        if me & (1 << j) != 0 && self.step_entry(&mut g, s, t, j, row) {
-                            stop = true;
-                            break;
+                    for &(row, me) in group.iter() {
+                        if me & (1 << j) != 0 && self.entry::<PLAIN>(g, nodes, t, j, row) {
+                            break 'scan;
                         }
                     }
                 }
-                if stop {
-                    break;
-                }
                 continue;
             }
-            r += 1;
+            i += 1;
             if m == 0 {
-                if self.strict_any && g.none_entry() {
+                // Strict order over every event: a non-step event after the first step.
+                if g.first_event {
                     break;
                 }
                 continue;
             }
+            let row = (base + i - 1) as u32;
             let mut bits = m;
-            let mut stop = false;
             while bits != 0 {
-                let j = bits.trailing_zeros() as usize;
+                let j = bits.trailing_zeros() as usize & (MAX_STEPS - 1);
                 bits &= bits - 1;
-                if self.step_entry(&mut g, s, t, j, (r - 1) as u32) {
-                    stop = true;
-                    break;
+                if self.entry::<PLAIN>(g, nodes, t, j, row) {
+                    break 'scan;
                 }
-            }
-            if stop {
-                break;
             }
         }
-        g.max
+        let level = g.max;
+        let mut node = g.best;
+        for j in (0..level).rev() {
+            let (row, parent) = nodes[node as usize];
+            s.best[j] = row;
+            node = parent;
+        }
+        level
     }
 
     /// One entry `(t, step j)` of the ClickHouse scan; true ends the scan.
     #[inline(always)]
-    fn step_entry(&self, g: &mut GState, s: &mut Scratch, t: i64, j: usize, row: u32) -> bool {
-        let n = self.n;
+    fn entry<const PLAIN: bool>(
+        &self,
+        g: &mut GState,
+        nodes: &mut Vec<(u32, u32)>,
+        t: i64,
+        j: usize,
+        row: u32,
+    ) -> bool {
         if j == 0 {
-            s.first[0] = t;
-            s.last[0] = t;
-            s.chain[0] = row;
+            g.first[0] = t;
+            g.last[0] = t;
+            let id = nodes.len() as u32;
+            nodes.push((row, u32::MAX));
+            g.node[0] = id;
             g.valid |= 1;
             g.first_event = true;
             if g.max == 0 {
                 g.max = 1;
-                s.best[0] = row;
+                g.best = id;
             }
-            return n == 1;
+            return self.n == 1;
         }
         let bit = 1u32 << j;
-        if self.dedup && g.valid & bit != 0 {
-            return true;
-        }
         let prev = bit >> 1;
-        if self.strict && g.first_event && g.valid & prev == 0 {
-            return !self.reentry;
+        if !PLAIN {
+            if self.dedup && g.valid & bit != 0 {
+                return true;
+            }
+            if self.strict && g.first_event && g.valid & prev == 0 {
+                return !self.reentry;
+            }
         }
-        if g.valid & prev != 0 {
-            let f = s.first[j - 1];
-            let mut ok = t - f <= self.window;
-            if self.strict_increase {
-                ok &= s.last[j - 1] < t;
-            }
-            if ok {
-                s.first[j] = f;
-                s.last[j] = t;
-                g.valid |= bit;
-                let (lo, hi) = s.chain.split_at_mut(j * n);
-                hi[..j].copy_from_slice(&lo[(j - 1) * n..(j - 1) * n + j]);
-                hi[j] = row;
-                if j + 1 > g.max {
-                    g.max = j + 1;
-                    s.best[..=j].copy_from_slice(&hi[..=j]);
-                }
-                return j + 1 == n;
-            }
+        if g.valid & prev == 0 {
+            return false;
+        }
+        let f = g.first[j - 1];
+        if t - f > self.window || (!PLAIN && self.strict_increase && g.last[j - 1] >= t) {
+            return false;
+        }
+        g.first[j] = f;
+        g.last[j] = t;
+        g.valid |= bit;
+        let id = nodes.len() as u32;
+        nodes.push((row, g.node[j - 1]));
+        g.node[j] = id;
+        if j + 1 > g.max {
+            g.max = j + 1;
+            g.best = id;
+            return j + 1 == self.n;
         }
         false
     }
@@ -1078,8 +1109,8 @@ impl<'a> Plan<'a> {
     fn any_order(&self, rows: Range<usize>, s: &mut Scratch) -> usize {
         let at = self.at;
         let n = self.n;
-        let counts = &mut s.first; // reused as per-step counters
-        counts[..n].fill(0);
+        let counts = &mut s.counts;
+        counts.fill(0);
         let mut present = 0u32;
         let mut max = 0usize;
         let mut l = rows.start;
@@ -1143,39 +1174,44 @@ fn later(a: &[u32], b: &[u32]) -> bool {
     false
 }
 
+/// The ClickHouse scan's state: per step, the kept chain's start, latest time and node.
 struct GState {
+    first: [i64; MAX_STEPS],
+    last: [i64; MAX_STEPS],
+    node: [u32; MAX_STEPS],
     valid: u32,
     first_event: bool,
     max: usize,
-}
-
-impl GState {
-    /// An entry matching no step (strict order over every event); true ends the scan.
-    #[inline]
-    fn none_entry(&mut self) -> bool {
-        self.first_event
-    }
+    best: u32,
 }
 
 struct Scratch {
-    first: Vec<i64>,
-    last: Vec<i64>,
-    /// Per step `j`, the kept chain's rows at `chain[j * n..j * n + j + 1]`.
-    chain: Vec<u32>,
+    g: GState,
+    /// Chains as (row, parent node) links.
+    nodes: Vec<(u32, u32)>,
     best: Vec<u32>,
     group: Vec<(u32, u32)>,
     levels: Vec<Vec<Partial>>,
+    counts: Vec<u32>,
 }
 
 impl Scratch {
     fn new(n: usize) -> Self {
         Scratch {
-            first: vec![0; n],
-            last: vec![0; n],
-            chain: vec![0; n * n],
+            g: GState {
+                first: [0; MAX_STEPS],
+                last: [0; MAX_STEPS],
+                node: [0; MAX_STEPS],
+                valid: 0,
+                first_event: false,
+                max: 0,
+                best: 0,
+            },
+            nodes: Vec::new(),
             best: vec![0; n],
             group: Vec::new(),
             levels: vec![Vec::new(); n],
+            counts: vec![0; n],
         }
     }
 }

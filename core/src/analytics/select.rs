@@ -244,6 +244,16 @@ impl<'a> MaskTable<'a> {
         self.mask_slow(row, m)
     }
 
+    /// The bitmask for a row whose kind and channel codes the caller already has.
+    #[inline(always)]
+    pub fn mask_of(&self, kind: u16, channel: u16, row: usize) -> u32 {
+        let m = self.table[kind as usize * self.n_channels + channel as usize];
+        if m & self.cond_bits == 0 {
+            return m;
+        }
+        self.mask_slow(row, m)
+    }
+
     #[inline(never)]
     fn mask_slow(&self, row: usize, mut m: u32) -> u32 {
         for (bit, p) in &self.preds {
