@@ -125,7 +125,9 @@ fn clickhouse_funnel_test2_overlapping_conditions() {
     assert_eq!(level(&log, &spec(&["1008", "1001"], 10000, d)), 1);
     let cond = |op: &str, v: i64| {
         FunnelStep::from(EventFilter::any())
-            .when_json(&format!(r#"{{"prop": "event", "op": "{op}", "value": {v}}}"#))
+            .when_json(&format!(
+                r#"{{"prop": "event", "op": "{op}", "value": {v}}}"#
+            ))
             .unwrap()
     };
     let s = FunnelSpec::new(
@@ -406,8 +408,11 @@ fn exclusions_break_chains() {
         ev.push(("z", 0, "b"));
         ev.push(("z", 0, "c"));
         let log = log_of(&ev);
-        let s = spec(&["a", "b", "c"], 100, FunnelOrder::Default)
-            .exclude(Exclusion::new(EventFilter::kind("x"), 0, 1));
+        let s = spec(&["a", "b", "c"], 100, FunnelOrder::Default).exclude(Exclusion::new(
+            EventFilter::kind("x"),
+            0,
+            1,
+        ));
         levels(&log, &s)["u"]
     };
     assert_eq!(c(&[(0, "a"), (1, "b"), (2, "c")]), 3);
@@ -435,8 +440,11 @@ fn exclusions_break_chains() {
         ("w", 2, "b"),
         ("w", 3, "c"),
     ]);
-    let s = spec(&["a", "b", "c"], 100, FunnelOrder::Default)
-        .exclude(Exclusion::new(EventFilter::kind("x"), 0, 2));
+    let s = spec(&["a", "b", "c"], 100, FunnelOrder::Default).exclude(Exclusion::new(
+        EventFilter::kind("x"),
+        0,
+        2,
+    ));
     let l = levels(&log, &s);
     // w: the x between a and c does not stop w reaching b (step 1 is inside the span).
     assert_eq!((l["u"], l["v"], l["w"]), (2, 3, 2));
@@ -447,14 +455,20 @@ fn gaps_bound_time_between_steps() {
     // a@0 a@5 b@6 with b at least 3 s after a: the older a qualifies.
     let log = log_of(&[("u", 0, "a"), ("u", 5, "a"), ("u", 6, "b")]);
     let s = FunnelSpec::new(
-        vec![FunnelStep::kind("a"), FunnelStep::kind("b").min_gap(ms(3 * S))],
+        vec![
+            FunnelStep::kind("a"),
+            FunnelStep::kind("b").min_gap(ms(3 * S)),
+        ],
         ms(100 * S),
     );
     let out = funnel_customers(&log, &s).unwrap();
     assert_eq!((out[0].level, out[0].rows.clone()), (2, vec![0, 2]));
     // At most 2 s: only a@5.
     let s = FunnelSpec::new(
-        vec![FunnelStep::kind("a"), FunnelStep::kind("b").max_gap(ms(2 * S))],
+        vec![
+            FunnelStep::kind("a"),
+            FunnelStep::kind("b").max_gap(ms(2 * S)),
+        ],
         ms(100 * S),
     );
     let out = funnel_customers(&log, &s).unwrap();
@@ -495,49 +509,66 @@ fn breakdowns() {
     let t = |s: i64| Timestamp::from_millis(s * S);
     // c1: first touch on app, a on web (sku A), then b. c2: a on app (sku B). c3: a on web, no sku.
     b.push("c1", t(0), "app", "visit", None).unwrap();
-    b.push_with_props("c1", t(1), "web", "a", None, &[("sku", PropValue::from("A"))])
-        .unwrap();
+    b.push_with_props(
+        "c1",
+        t(1),
+        "web",
+        "a",
+        None,
+        &[("sku", PropValue::from("A"))],
+    )
+    .unwrap();
     b.push("c1", t(2), "web", "b", None).unwrap();
-    b.push_with_props("c2", t(0), "app", "a", None, &[("sku", PropValue::from("B"))])
-        .unwrap();
+    b.push_with_props(
+        "c2",
+        t(0),
+        "app",
+        "a",
+        None,
+        &[("sku", PropValue::from("B"))],
+    )
+    .unwrap();
     b.push("c3", t(0), "web", "a", None).unwrap();
     let log = b.finish().unwrap();
     let base = spec(&["a", "b"], 10, FunnelOrder::Default);
     let groups = |r: FunnelReport| {
         r.breakdown
             .into_iter()
-            .map(|g| (g.label, g.steps.iter().map(|s| s.customers).collect::<Vec<_>>()))
+            .map(|g| {
+                (
+                    g.label,
+                    g.steps.iter().map(|s| s.customers).collect::<Vec<_>>(),
+                )
+            })
             .collect::<Vec<_>>()
     };
     let s = |x: &str| Some(x.to_string());
     let r = funnel(&log, &base.clone().breakdown(Breakdown::Channel)).unwrap();
-    assert_eq!(
-        groups(r),
-        [(s("app"), vec![1, 0]), (s("web"), vec![2, 1])]
-    );
+    assert_eq!(groups(r), [(s("app"), vec![1, 0]), (s("web"), vec![2, 1])]);
     let r = funnel(&log, &base.clone().breakdown(Breakdown::FirstTouchChannel)).unwrap();
-    assert_eq!(
-        groups(r),
-        [(s("app"), vec![2, 1]), (s("web"), vec![1, 0])]
-    );
+    assert_eq!(groups(r), [(s("app"), vec![2, 1]), (s("web"), vec![1, 0])]);
     let r = funnel(
         &log,
-        &base.clone().breakdown(Breakdown::Property { name: "sku".into() }),
+        &base
+            .clone()
+            .breakdown(Breakdown::Property { name: "sku".into() }),
     )
     .unwrap();
     assert_eq!(
         groups(r),
-        [(s("A"), vec![1, 1]), (s("B"), vec![1, 0]), (None, vec![1, 0])]
+        [
+            (s("A"), vec![1, 1]),
+            (s("B"), vec![1, 0]),
+            (None, vec![1, 0])
+        ]
     );
-    let cohorts: BTreeMap<String, String> = [("c1", "x"), ("c3", "x"), ("c2", "y"), ("nobody", "z")]
-        .into_iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect();
+    let cohorts: BTreeMap<String, String> =
+        [("c1", "x"), ("c3", "x"), ("c2", "y"), ("nobody", "z")]
+            .into_iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
     let r = funnel(&log, &base.breakdown(Breakdown::Cohort { groups: cohorts })).unwrap();
-    assert_eq!(
-        groups(r),
-        [(s("x"), vec![2, 1]), (s("y"), vec![1, 0])]
-    );
+    assert_eq!(groups(r), [(s("x"), vec![2, 1]), (s("y"), vec![1, 0])]);
 }
 
 #[test]
@@ -556,11 +587,17 @@ fn configuration_errors_are_coded() {
     let mut s = spec(&["a", "b"], 1, FunnelOrder::Default);
     s.allow_reentry = true;
     assert_eq!(funnel(&log, &s).unwrap_err().path(), Some("allow_reentry"));
-    let s = spec(&["a", "b"], 1, FunnelOrder::StrictOrder)
-        .exclude(Exclusion::new(EventFilter::kind("a"), 0, 1));
+    let s = spec(&["a", "b"], 1, FunnelOrder::StrictOrder).exclude(Exclusion::new(
+        EventFilter::kind("a"),
+        0,
+        1,
+    ));
     assert_eq!(funnel(&log, &s).unwrap_err().path(), Some("exclusions"));
-    let s = spec(&["a", "b"], 1, FunnelOrder::Default)
-        .exclude(Exclusion::new(EventFilter::kind("a"), 1, 1));
+    let s = spec(&["a", "b"], 1, FunnelOrder::Default).exclude(Exclusion::new(
+        EventFilter::kind("a"),
+        1,
+        1,
+    ));
     assert_eq!(
         funnel(&log, &s).unwrap_err().path(),
         Some("exclusions[0].to_step")
@@ -583,7 +620,9 @@ fn spec_from_json() {
     assert_eq!(s.window, Duration::parse("7d").unwrap());
     assert_eq!(s.order, FunnelOrder::StrictOrder);
     assert_eq!(s.steps[1].max_gap, Some(Duration::parse("1h").unwrap()));
-    assert!(serde_json::from_str::<FunnelSpec>(r#"{"steps": [], "window": "1d", "x": 1}"#).is_err());
+    assert!(
+        serde_json::from_str::<FunnelSpec>(r#"{"steps": [], "window": "1d", "x": 1}"#).is_err()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -615,7 +654,8 @@ fn case_log(c: &Case) -> EventLog {
     // Every kind and channel exists.
     for k in KINDS {
         for ch in CHANNELS {
-            b.push("zz", Timestamp::from_millis(0), ch, k, None).unwrap();
+            b.push("zz", Timestamp::from_millis(0), ch, k, None)
+                .unwrap();
         }
     }
     b.finish().unwrap()
@@ -651,12 +691,7 @@ struct Modes {
 /// ClickHouse's `getEventLevel`, ported line by line, over the customer's entries materialized
 /// and stable-sorted by (time, condition); rows break ties (ClickHouse cannot tell equal
 /// entries apart). Tracks the rows of each kept chain.
-fn clickhouse_reference(
-    log: &EventLog,
-    c: &Case,
-    customer: usize,
-    m: Modes,
-) -> (usize, Vec<u32>) {
+fn clickhouse_reference(log: &EventLog, c: &Case, customer: usize, m: Modes) -> (usize, Vec<u32>) {
     let n = c.steps.len();
     let strict_order = matches!(
         m.order,
@@ -844,7 +879,12 @@ fn any_order_reference(log: &EventLog, c: &Case, customer: usize) -> (usize, Vec
 }
 
 /// Report figures from per-customer outcomes, computed naively.
-fn naive_report(log: &EventLog, outcomes: &[(usize, Vec<u32>)], n: usize, timed: bool) -> Vec<(u64, Option<i64>, Option<i64>)> {
+fn naive_report(
+    log: &EventLog,
+    outcomes: &[(usize, Vec<u32>)],
+    n: usize,
+    timed: bool,
+) -> Vec<(u64, Option<i64>, Option<i64>)> {
     (0..n)
         .map(|j| {
             let reached: Vec<&Vec<u32>> = outcomes
@@ -872,7 +912,13 @@ fn naive_report(log: &EventLog, outcomes: &[(usize, Vec<u32>)], n: usize, timed:
 fn report_figures(r: &FunnelReport) -> Vec<(u64, Option<i64>, Option<i64>)> {
     r.steps
         .iter()
-        .map(|s| (s.customers, s.median_from_previous_ms, s.p90_from_previous_ms))
+        .map(|s| {
+            (
+                s.customers,
+                s.median_from_previous_ms,
+                s.p90_from_previous_ms,
+            )
+        })
         .collect()
 }
 
@@ -904,7 +950,6 @@ fn modes_strategy() -> impl Strategy<Value = Modes> {
         }
     })
 }
-
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(

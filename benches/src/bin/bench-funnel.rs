@@ -11,7 +11,10 @@
 //!
 //! `cargo run --release -p jornada-benches --bin bench-funnel -- [customers] [touchpoints] [runs] [analysis…]`
 
-use jornada::analytics::{funnel, Columns, EventLog, FunnelSpec, FunnelStep, PropColumn};
+use jornada::analytics::{
+    directly_follows, funnel, top_paths, Columns, EventFilter, EventLog, FunnelSpec, FunnelStep,
+    PathSpec, PropColumn,
+};
 use jornada::Duration;
 use jornada_benches::{ecommerce_log, peak_rss, rss};
 use std::io::{Read, Write};
@@ -157,6 +160,17 @@ fn reset_peak() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
+/// CPU time of all this process's threads, in seconds (Linux; 0 elsewhere).
+fn cpu_secs() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    dir.filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum::<u64>() as f64
+        / 1e9
+}
+
 fn mb(b: u64) -> f64 {
     b as f64 / 1e6
 }
@@ -164,16 +178,19 @@ fn mb(b: u64) -> f64 {
 /// Runs `f` `runs` times; prints and returns the best time.
 fn bench<T>(name: &str, runs: usize, mut f: impl FnMut() -> T, show: impl Fn(&T) -> String) -> f64 {
     let mut best = f64::MAX;
+    let mut best_cpu = f64::MAX;
     let mut peak = 0;
     let mut extra = 0;
     let mut summary = String::new();
     for _ in 0..runs {
         let resettable = reset_peak();
         let before = rss();
+        let cpu = cpu_secs();
         let t = Instant::now();
         let out = f();
         let secs = t.elapsed().as_secs_f64();
         best = best.min(secs);
+        best_cpu = best_cpu.min(cpu_secs() - cpu);
         if resettable {
             peak = peak.max(peak_rss());
             extra = extra.max(peak_rss().saturating_sub(before));
@@ -182,8 +199,9 @@ fn bench<T>(name: &str, runs: usize, mut f: impl FnMut() -> T, show: impl Fn(&T)
         drop(out);
     }
     println!(
-        "{name:<10} best {:>7.3} s of {runs}   peak RSS {:>7.1} MB (extra {:>6.1} MB)   {summary}",
+        "{name:<10} best {:>6.3} s of {runs} (CPU {:>6.3} s)   peak RSS {:>6.1} MB (extra {:>6.1} MB)   {summary}",
         best,
+        best_cpu,
         mb(peak),
         mb(extra)
     );
@@ -218,14 +236,35 @@ fn main() {
     let customers = *nums.first().unwrap_or(&500_000);
     let touchpoints = *nums.get(1).unwrap_or(&10_000_000);
     let runs = *nums.get(2).unwrap_or(&5);
-    let want = |n: &str| names.is_empty() || names.contains(&n);
+    const ALL: [&str; 5] = ["funnel", "dfg", "paths", "retention", "effort"];
+    if names.is_empty() {
+        // One process per analysis, so each peak is the log plus that analysis alone.
+        for name in ALL {
+            let status = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    customers.to_string(),
+                    touchpoints.to_string(),
+                    runs.to_string(),
+                ])
+                .arg(name)
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+        return;
+    }
+    let want = |n: &str| names.contains(&n);
 
     let path = cache_path(customers, touchpoints);
     if !path.exists() {
         let t = Instant::now();
         let log = ecommerce_log(customers, touchpoints, 42);
         save(&log, &path);
-        eprintln!("generated the log in {:.1?}, cached at {}", t.elapsed(), path.display());
+        eprintln!(
+            "generated the log in {:.1?}, cached at {}",
+            t.elapsed(),
+            path.display()
+        );
         // Measure in a fresh process, without the generator's freed memory.
         let status = std::process::Command::new(std::env::current_exe().unwrap())
             .args(std::env::args().skip(1))
@@ -259,6 +298,41 @@ fn main() {
             |r| {
                 let c: Vec<u64> = r.steps.iter().map(|s| s.customers).collect();
                 format!("customers per step {c:?}")
+            },
+        );
+    }
+    if want("dfg") {
+        let spec = PathSpec::default();
+        bench(
+            "dfg",
+            runs,
+            || directly_follows(&log, &spec).unwrap(),
+            |g| {
+                let t: u64 = g.edges.iter().map(|e| e.count).sum();
+                format!("{} edges, {t} transitions", g.edges.len())
+            },
+        );
+    }
+    if want("paths") {
+        let spec = PathSpec {
+            max_steps: 5,
+            top: 20,
+            conversion: Some(EventFilter::kind("purchase")),
+            ..PathSpec::default()
+        };
+        bench(
+            "paths",
+            runs,
+            || top_paths(&log, &spec).unwrap(),
+            |p| {
+                let v = &p.variants[0];
+                format!(
+                    "{} distinct; top: {} ({} customers, {:.1}% converted)",
+                    p.distinct,
+                    v.steps.join(">"),
+                    v.customers,
+                    100.0 * v.conversion
+                )
             },
         );
     }

@@ -598,9 +598,7 @@ impl<'a> Grouping<'a> {
         Some(match self {
             Grouping::None => return None,
             Grouping::Channel => log.channel_codes()[step1_row] as u64,
-            Grouping::FirstTouch => {
-                log.channel_codes()[log.customer_rows(customer).start] as u64
-            }
+            Grouping::FirstTouch => log.channel_codes()[log.customer_rows(customer).start] as u64,
             Grouping::Str(codes, _) => match codes[step1_row] {
                 NULL_CODE => u64::MAX,
                 c => c as u64,
@@ -1093,9 +1091,7 @@ impl<'a> Plan<'a> {
             if from <= j && j < to {
                 let (ta, tb) = (a.taint >> i & 1, b.taint >> i & 1);
                 if ta > tb
-                    || (ta == 0
-                        && tb == 0
-                        && at[a.rows[from] as usize] < at[b.rows[from] as usize])
+                    || (ta == 0 && tb == 0 && at[a.rows[from] as usize] < at[b.rows[from] as usize])
                 {
                     return false;
                 }

@@ -237,7 +237,8 @@ impl<'a> MaskTable<'a> {
     /// The bitmask of filters matching `row`.
     #[inline(always)]
     pub fn mask(&self, row: usize) -> u32 {
-        let m = self.table[self.kinds[row] as usize * self.n_channels + self.channels[row] as usize];
+        let m =
+            self.table[self.kinds[row] as usize * self.n_channels + self.channels[row] as usize];
         if m & self.cond_bits == 0 {
             return m;
         }
@@ -308,13 +309,27 @@ pub(crate) enum Pred<'a> {
     Any(Vec<Pred<'a>>),
     Not(Box<Pred<'a>>),
     /// String column: per dictionary code, whether it satisfies; missing is false.
-    Str { codes: &'a [u32], ok: Vec<bool> },
+    Str {
+        codes: &'a [u32],
+        ok: Vec<bool>,
+    },
     /// Number column (`NaN` missing) compared with a number.
-    Num { col: &'a [f64], op: Op, v: f64 },
+    Num {
+        col: &'a [f64],
+        op: Op,
+        v: f64,
+    },
     /// Number column in a set.
-    NumIn { col: &'a [f64], vals: Vec<f64> },
+    NumIn {
+        col: &'a [f64],
+        vals: Vec<f64>,
+    },
     /// Boolean column equal (or not) to a value; missing is false.
-    Bool { col: &'a [u8], eq: bool, v: u8 },
+    Bool {
+        col: &'a [u8],
+        eq: bool,
+        v: u8,
+    },
     /// The column has a value.
     Exists(Col<'a>),
 }
@@ -515,8 +530,16 @@ pub(crate) fn compile_condition<'a>(
                     let f = items.iter().any(|s| matches!(s, Scalar::Bool(false)));
                     match (t, f) {
                         (true, true) => Pred::Exists(Col::Bool(col)),
-                        (true, false) => Pred::Bool { col, eq: true, v: 1 },
-                        (false, true) => Pred::Bool { col, eq: true, v: 0 },
+                        (true, false) => Pred::Bool {
+                            col,
+                            eq: true,
+                            v: 1,
+                        },
+                        (false, true) => Pred::Bool {
+                            col,
+                            eq: true,
+                            v: 0,
+                        },
                         (false, false) => Pred::Const(false),
                     }
                 }
@@ -534,7 +557,10 @@ pub(crate) fn compile_condition<'a>(
                 }),
                 Some(other) => Err(wrong_type(
                     &format!("{path}.prop"),
-                    &format!("a string property for `contains` (it is a {})", type_name(&other)),
+                    &format!(
+                        "a string property for `contains` (it is a {})",
+                        type_name(&other)
+                    ),
                 )),
             }
         }
@@ -601,7 +627,7 @@ pub(crate) fn ratio(a: u64, b: u64) -> f64 {
 }
 
 /// Customers per unit of work.
-const CHUNK: usize = 4096;
+pub(crate) const CHUNK: usize = 4096;
 
 /// Runs `f` over consecutive ranges of customer codes and returns the results in customer
 /// order, on rayon's pool with the `parallel` feature, else on this thread. The ranges do not
@@ -638,6 +664,24 @@ where
     #[cfg(not(feature = "parallel"))]
     {
         (0..n).map(f).collect()
+    }
+}
+
+/// Runs `f` over owned items, results in order.
+pub(crate) fn map_owned<T, U, F>(items: Vec<T>, f: F) -> Vec<U>
+where
+    T: Send,
+    U: Send,
+    F: Fn(T) -> U + Sync + Send,
+{
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        items.into_par_iter().map(f).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        items.into_iter().map(f).collect()
     }
 }
 
@@ -734,7 +778,10 @@ mod tests {
             "app",
             "review",
             None,
-            &[("rating", PropValue::Num(2.0)), ("sku", PropValue::from("B2"))],
+            &[
+                ("rating", PropValue::Num(2.0)),
+                ("sku", PropValue::from("B2")),
+            ],
         )
         .unwrap();
         b.push("b", t(3), "web", "view", None).unwrap();
@@ -762,7 +809,10 @@ mod tests {
             w(r#"{"not": {"prop": "rating", "op": "<", "value": 4}}"#),
             [0, 2]
         );
-        assert_eq!(w(r#"{"prop": "sku", "op": "in", "value": ["B2", "C"]}"#), [1]);
+        assert_eq!(
+            w(r#"{"prop": "sku", "op": "in", "value": ["B2", "C"]}"#),
+            [1]
+        );
         assert_eq!(w(r#"{"prop": "sku", "op": "contains", "value": "1"}"#), [0]);
         assert_eq!(w(r#"{"prop": "sku", "op": ">", "value": "A9"}"#), [1]);
         assert_eq!(w(r#"{"prop": "ok", "op": "=", "value": true}"#), [0]);
@@ -771,7 +821,9 @@ mod tests {
         assert_eq!(w(r#"{"prop": "$value", "op": ">", "value": 5}"#), [0]);
         assert_eq!(w(r#"{"prop": "nope", "op": "=", "value": 5}"#), []);
         assert_eq!(
-            w(r#"{"any": [{"prop": "sku", "op": "=", "value": "B2"}, {"prop": "ok", "op": "exists"}]}"#),
+            w(
+                r#"{"any": [{"prop": "sku", "op": "=", "value": "B2"}, {"prop": "ok", "op": "exists"}]}"#
+            ),
             [0, 1]
         );
     }
