@@ -650,23 +650,6 @@ where
     }
 }
 
-/// Runs `f` over `0..n` (independent items), results in order.
-pub(crate) fn map_indices<T, F>(n: usize, f: F) -> Vec<T>
-where
-    T: Send,
-    F: Fn(usize) -> T + Sync + Send,
-{
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::prelude::*;
-        (0..n).into_par_iter().map(f).collect()
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        (0..n).map(f).collect()
-    }
-}
-
 /// Runs `f` over owned items, results in order.
 pub(crate) fn map_owned<T, U, F>(items: Vec<T>, f: F) -> Vec<U>
 where
@@ -816,10 +799,10 @@ mod tests {
         assert_eq!(w(r#"{"prop": "sku", "op": "contains", "value": "1"}"#), [0]);
         assert_eq!(w(r#"{"prop": "sku", "op": ">", "value": "A9"}"#), [1]);
         assert_eq!(w(r#"{"prop": "ok", "op": "=", "value": true}"#), [0]);
-        assert_eq!(w(r#"{"prop": "ok", "op": "!=", "value": true}"#), []);
+        assert!(w(r#"{"prop": "ok", "op": "!=", "value": true}"#).is_empty());
         assert_eq!(w(r#"{"prop": "ok", "op": "exists"}"#), [0]);
         assert_eq!(w(r#"{"prop": "$value", "op": ">", "value": 5}"#), [0]);
-        assert_eq!(w(r#"{"prop": "nope", "op": "=", "value": 5}"#), []);
+        assert!(w(r#"{"prop": "nope", "op": "=", "value": 5}"#).is_empty());
         assert_eq!(
             w(
                 r#"{"any": [{"prop": "sku", "op": "=", "value": "B2"}, {"prop": "ok", "op": "exists"}]}"#
