@@ -25,6 +25,9 @@ passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' "$log" | awk '{s+=$4} END {
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
 rm -f "$log"
 
+step "rust: core without the parallel feature (analytics give the same results)"
+cargo test -p jornada --no-default-features --locked --lib 2>&1 | tail -n 3
+
 step "rust: the demo runs"
 cargo run --quiet --locked -p jornada --example demo > /dev/null
 echo "demo ok"

@@ -282,11 +282,11 @@ fn build(c: &Case) -> (EventLog, PathSpec) {
     (log, spec)
 }
 
-/// Per customer: the (label, time) sequence, and the index of the first converting row.
-fn sequences(log: &EventLog, spec: &PathSpec) -> Vec<(Vec<(u32, i64)>, Option<usize>)> {
+/// Per customer: the (label, time) sequence.
+fn sequences(log: &EventLog, spec: &PathSpec) -> Vec<Vec<(u32, i64)>> {
     (0..log.n_customers())
         .map(|c| {
-            let mut seq: Vec<(u32, i64, usize)> = Vec::new();
+            let mut seq: Vec<(u32, i64)> = Vec::new();
             for r in log.customer_rows(c) {
                 let l = match &spec.label {
                     PathLabel::Kind => log.kind_codes()[r] as u32,
@@ -299,19 +299,9 @@ fn sequences(log: &EventLog, spec: &PathSpec) -> Vec<(Vec<(u32, i64)>, Option<us
                 if spec.collapse_repeats && seq.last().is_some_and(|p| p.0 == l) {
                     continue;
                 }
-                seq.push((l, log.at()[r], r));
+                seq.push((l, log.at()[r]));
             }
-            let conv = spec.conversion.as_ref().and_then(|f| {
-                log.customer_rows(c)
-                    .find(|&r| log.kind_name(log.kind_codes()[r]) == f.kinds[0])
-            });
-            (
-                seq.into_iter()
-                    .map(|(l, t, r)| (l, t, r))
-                    .map(|(l, t, _)| (l, t))
-                    .collect(),
-                conv,
-            )
+            seq
         })
         .collect()
 }
@@ -343,7 +333,7 @@ fn path_of(log: &EventLog, spec: &PathSpec, c: usize) -> (Vec<u32>, bool) {
 
 fn lower_median(mut v: Vec<i64>) -> i64 {
     v.sort();
-    v[(v.len() + 1) / 2 - 1]
+    v[v.len().div_ceil(2) - 1]
 }
 
 proptest! {
@@ -360,7 +350,7 @@ proptest! {
         let mut occ = vec![0u64; nl];
         let mut starts = vec![0u64; nl];
         let mut ends = vec![0u64; nl];
-        for (seq, _) in sequences(&log, &spec) {
+        for seq in sequences(&log, &spec) {
             for w in seq.windows(2) {
                 edges.entry((w[0].0 as usize, w[1].0 as usize)).or_default().push(w[1].1 - w[0].1);
             }

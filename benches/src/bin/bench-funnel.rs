@@ -12,8 +12,8 @@
 //! `cargo run --release -p jornada-benches --bin bench-funnel -- [customers] [touchpoints] [runs] [analysis…]`
 
 use jornada::analytics::{
-    directly_follows, funnel, top_paths, Columns, EventFilter, EventLog, FunnelSpec, FunnelStep,
-    PathSpec, PropColumn,
+    directly_follows, effort, funnel, retention, top_paths, Columns, EffortSpec, EventFilter,
+    EventLog, FunnelSpec, FunnelStep, PathSpec, Period, PropColumn, RetentionSpec,
 };
 use jornada::Duration;
 use jornada_benches::{ecommerce_log, peak_rss, rss};
@@ -332,6 +332,44 @@ fn main() {
                     v.steps.join(">"),
                     v.customers,
                     100.0 * v.conversion
+                )
+            },
+        );
+    }
+    if want("retention") {
+        let spec = RetentionSpec {
+            repeat: Some(EventFilter::kind("purchase")),
+            ..RetentionSpec::new(Period::Week)
+        };
+        bench(
+            "retention",
+            runs,
+            || retention(&log, &spec).unwrap(),
+            |r| {
+                let w1 = r.total.get(1).map_or(0.0, |t| t.share);
+                format!(
+                    "{} weekly cohorts, week-1 retention {:.1}%, repeat purchase {:.1}%",
+                    r.cohorts.len(),
+                    100.0 * w1,
+                    100.0 * r.repeat.as_ref().map_or(0.0, |x| x.rate)
+                )
+            },
+        );
+    }
+    if want("effort") {
+        let spec = EffortSpec::default();
+        bench(
+            "effort",
+            runs,
+            || effort(&log, &spec).unwrap(),
+            |r| {
+                let s = &r.summary;
+                format!(
+                    "median touches to purchase {:?}, abandonment {:.1}%, recovery {:.1}%, {} sessions",
+                    s.median_touches_to_conversion,
+                    100.0 * s.abandonment_rate,
+                    100.0 * s.recovery_rate,
+                    s.sessions
                 )
             },
         );

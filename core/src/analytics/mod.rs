@@ -39,3 +39,99 @@ pub use retention::{
     retention, Cohort, OffsetTotal, Period, RepeatPurchase, Retention, RetentionSpec,
 };
 pub use select::EventFilter;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Duration, PropValue, Timestamp};
+
+    /// A random log over more customers than one unit of work, with ties in time.
+    fn random_log() -> EventLog {
+        let kinds = ["view", "cart", "buy", "help", "mail"];
+        let channels = ["web", "app", "store"];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let mut b = EventLog::builder();
+        for c in 0..9_000 {
+            let mut t = next(1_000) as i64 * 60_000;
+            for _ in 0..next(12) + 1 {
+                t += next(4) as i64 * 3_600_000 + next(3) as i64;
+                let k = kinds[next(5) as usize];
+                let ch = channels[next(3) as usize];
+                let props = [("sku", PropValue::from(["a", "b"][next(2) as usize]))];
+                b.push_with_props(&format!("c{c}"), Timestamp(t), ch, k, None, &props)
+                    .unwrap();
+            }
+        }
+        b.finish().unwrap()
+    }
+
+    /// Every analysis, as text.
+    fn all(log: &EventLog) -> String {
+        let steps = ["view", "cart", "buy"].map(FunnelStep::kind);
+        let f = FunnelSpec::new(steps.clone(), Duration::parse("1d").unwrap())
+            .breakdown(Breakdown::Property { name: "sku".into() });
+        let x = FunnelSpec::new(steps, Duration::parse("1d").unwrap()).exclude(Exclusion::new(
+            EventFilter::kind("help"),
+            0,
+            2,
+        ));
+        let p = PathSpec {
+            conversion: Some(EventFilter::kind("buy")),
+            ..PathSpec::default()
+        };
+        let e = EffortSpec {
+            conversion: Some(EventFilter::kind("buy")),
+            support: Some(EventFilter::kind("help")),
+            cart: Some(EventFilter::kind("cart")),
+            ..EffortSpec::default()
+        };
+        format!(
+            "{:?}",
+            (
+                funnel(log, &f).unwrap(),
+                funnel(log, &x).unwrap(),
+                directly_follows(log, &p).unwrap(),
+                top_paths(log, &p).unwrap(),
+                step_matrix(log, &p).unwrap(),
+                retention(log, &RetentionSpec::new(Period::Day)).unwrap(),
+                effort(log, &e).unwrap(),
+            )
+        )
+    }
+
+    fn fnv(s: &str) -> u64 {
+        s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+        })
+    }
+
+    #[cfg(feature = "parallel")]
+    #[test]
+    fn results_do_not_depend_on_threads() {
+        let log = random_log();
+        assert!(log.n_customers() > 2 * select::CHUNK);
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| all(&log))
+        };
+        assert_eq!(run(1), run(3));
+    }
+
+    /// The same digest with and without the `parallel` feature (`cargo test -p jornada
+    /// --no-default-features` runs this too). A deliberate change to any result changes it.
+    #[test]
+    fn results_do_not_depend_on_the_parallel_feature() {
+        assert_eq!(fnv(&all(&random_log())), DIGEST);
+    }
+
+    const DIGEST: u64 = 8_217_766_096_681_448_397;
+}

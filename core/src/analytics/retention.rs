@@ -256,11 +256,11 @@ pub fn retention(log: &EventLog, spec: &RetentionSpec) -> Result<Retention> {
             acc.buyers += bought as u64;
             acc.repeat += repeated as u64;
             let mut seen = -1i64;
-            for r in start..rows.end {
+            for (r, &t) in at.iter().enumerate().take(rows.end).skip(start) {
                 if active.as_ref().is_some_and(|f| !f.matches(r)) {
                     continue;
                 }
-                let k = period.index(at[r]) - p0;
+                let k = period.index(t) - p0;
                 if k != seen {
                     seen = k;
                     if (k as usize) < span {
