@@ -45,7 +45,8 @@
 //! ```
 
 use super::select::{
-    duration_serde, map_customers, non_negative, percentile, ratio, Compiled, EventFilter,
+    duration_serde, map_customers_into, non_negative, percentile, ratio, Compiled, EventFilter,
+    MaskTable,
 };
 use crate::analytics::event_log::EventLog;
 use crate::error::Result;
@@ -53,6 +54,9 @@ use crate::time::Duration;
 use serde::{Deserialize, Serialize};
 
 const DAY: f64 = 86_400_000.0;
+const CONV: u8 = 1;
+const SUPPORT: u8 = 2;
+const CART: u8 = 4;
 
 /// Options of [`effort`]. The defaults use the `ecommerce` preset's names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -228,9 +232,61 @@ pub struct EffortReport {
     pub summary: EffortSummary,
 }
 
+/// Sums over customers, per unit of work.
+#[derive(Default, Clone, Copy)]
+struct Sums {
+    channels: u64,
+    multichannel: u64,
+    switches: u64,
+    support: u64,
+    repeat: u64,
+    with_repeat: u64,
+    issues: u64,
+    carts: u64,
+    abandoned: u64,
+    recovered: u64,
+    sessions: u64,
+    session_ms: i128,
+    events: u64,
+}
+
+impl Sums {
+    fn add(&mut self, e: &CustomerEffort) {
+        self.channels += e.channels as u64;
+        self.multichannel += (e.channels > 1) as u64;
+        self.switches += e.channel_switches as u64;
+        self.support += e.support_contacts as u64;
+        self.repeat += e.repeat_contacts as u64;
+        self.with_repeat += (e.repeat_contacts > 0) as u64;
+        self.issues += e.issues as u64;
+        self.carts += e.carts as u64;
+        self.abandoned += e.abandoned_carts as u64;
+        self.recovered += e.recovered_carts as u64;
+        self.sessions += e.sessions as u64;
+        self.session_ms += e.session_ms as i128;
+        self.events += e.events as u64;
+    }
+
+    fn merge(&mut self, o: &Sums) {
+        self.channels += o.channels;
+        self.multichannel += o.multichannel;
+        self.switches += o.switches;
+        self.support += o.support;
+        self.repeat += o.repeat;
+        self.with_repeat += o.with_repeat;
+        self.issues += o.issues;
+        self.carts += o.carts;
+        self.abandoned += o.abandoned;
+        self.recovered += o.recovered;
+        self.sessions += o.sessions;
+        self.session_ms += o.session_ms;
+        self.events += o.events;
+    }
+}
+
 #[derive(Default)]
 struct Part {
-    customers: Vec<CustomerEffort>,
+    sums: Sums,
     touches: Vec<i64>,
     days: Vec<i64>,
     issue_contacts: Vec<i64>,
@@ -260,12 +316,20 @@ fn close_issue(p: &mut Part, e: &mut CustomerEffort, i: Issue, resolved: bool) {
 
 /// Effort and experience figures. See the [module docs](self).
 pub fn effort(log: &EventLog, spec: &EffortSpec) -> Result<EffortReport> {
-    let compile = |f: &Option<EventFilter>, field: &str| {
-        f.as_ref().map(|f| Compiled::new(log, f, field)).transpose()
+    let filter = |f: &Option<EventFilter>, field: &str| match f {
+        Some(f) => Compiled::new(log, f, field),
+        None => Ok(Compiled::never(log)),
     };
-    let conversion = compile(&spec.conversion, "conversion")?;
-    let support = compile(&spec.support, "support")?;
-    let cart = compile(&spec.cart, "cart")?;
+    let (has_support, has_cart) = (spec.support.is_some(), spec.cart.is_some());
+    // Bits: 1 conversion, 2 support contact, 4 cart.
+    let masks = MaskTable::new(
+        log,
+        vec![
+            filter(&spec.conversion, "conversion")?,
+            filter(&spec.support, "support")?,
+            filter(&spec.cart, "cart")?,
+        ],
+    );
     let repeat_w = non_negative(spec.repeat_contact_within, "repeat_contact_within")?;
     let resolve_w = non_negative(spec.resolution_after, "resolution_after")?;
     let abandon_w = non_negative(spec.abandon_after, "abandon_after")?;
@@ -279,23 +343,26 @@ pub fn effort(log: &EventLog, spec: &EffortSpec) -> Result<EffortReport> {
     let chans = log.channel_codes();
     let log_end = at.iter().copied().max().unwrap_or(0);
     let n_channels = log.channels().len();
-    let parts = map_customers(log.n_customers(), |range| {
+    let mut customers = vec![CustomerEffort::default(); log.n_customers()];
+    let parts = map_customers_into(&mut customers, |range, slots| {
         let mut p = Part::default();
         let mut seen = vec![u32::MAX; n_channels];
         let mut issue_seen = vec![u32::MAX; n_channels];
         let mut issue_id = 0u32;
         let mut pending: Vec<i64> = Vec::new();
-        for c in range {
+        let mut mask: Vec<u8> = Vec::new();
+        for c in range.clone() {
             let rows = log.customer_rows(c);
+            mask.clear();
+            mask.extend(rows.clone().map(|r| masks.mask(r) as u8));
+            let m = |r: usize| mask[r - rows.start];
             let mut e = CustomerEffort {
                 events: rows.len() as u32,
                 ..Default::default()
             };
             let first_t = at[rows.start];
             // Conversion.
-            let conv = conversion
-                .as_ref()
-                .and_then(|f| rows.clone().find(|&r| f.matches(r)));
+            let conv = rows.clone().find(|&r| m(r) & CONV != 0);
             if let Some(r) = conv {
                 let touches = at[rows.start..r].partition_point(|&t| t < at[r]) as u32;
                 e.touches_to_conversion = Some(touches);
@@ -328,10 +395,10 @@ pub fn effort(log: &EventLog, spec: &EffortSpec) -> Result<EffortReport> {
             }
             e.session_ms += prev_t - session_start;
             // Support.
-            if let Some(f) = &support {
+            if has_support {
                 let mut issue: Option<Issue> = None;
                 for r in rows.clone() {
-                    if !f.matches(r) {
+                    if m(r) & SUPPORT == 0 {
                         continue;
                     }
                     let t = at[r];
@@ -366,7 +433,7 @@ pub fn effort(log: &EventLog, spec: &EffortSpec) -> Result<EffortReport> {
                 }
             }
             // Carts.
-            if let Some(cf) = &cart {
+            if has_cart {
                 pending.clear();
                 let mut open: Option<i64> = None;
                 for r in rows.clone() {
@@ -378,7 +445,7 @@ pub fn effort(log: &EventLog, spec: &EffortSpec) -> Result<EffortReport> {
                             open = None;
                         }
                     }
-                    if conversion.as_ref().is_some_and(|f| f.matches(r)) {
+                    if m(r) & CONV != 0 {
                         // Converts an open episode (its window has not passed).
                         open = None;
                         pending.retain(|&s| {
@@ -388,7 +455,7 @@ pub fn effort(log: &EventLog, spec: &EffortSpec) -> Result<EffortReport> {
                             false
                         });
                     }
-                    if open.is_none() && cf.matches(r) {
+                    if open.is_none() && m(r) & CART != 0 {
                         open = Some(t);
                         e.carts += 1;
                     }
@@ -399,18 +466,19 @@ pub fn effort(log: &EventLog, spec: &EffortSpec) -> Result<EffortReport> {
                     }
                 }
             }
-            p.customers.push(e);
+            p.sums.add(&e);
+            slots[c - range.start] = e;
         }
         p
     });
-    let mut customers = Vec::with_capacity(log.n_customers());
     let mut touches = Vec::new();
     let mut days = Vec::new();
     let mut issue_contacts = Vec::new();
     let mut issue_ms = Vec::new();
     let mut issue_channels = 0u64;
+    let mut t = Sums::default();
     for p in parts {
-        customers.extend(p.customers);
+        t.merge(&p.sums);
         touches.extend(p.touches);
         days.extend(p.days);
         issue_contacts.extend(p.issue_contacts);
@@ -418,7 +486,6 @@ pub fn effort(log: &EventLog, spec: &EffortSpec) -> Result<EffortReport> {
         issue_channels += p.issue_channels;
     }
     let n = customers.len() as u64;
-    let sum = |f: &dyn Fn(&CustomerEffort) -> u64| customers.iter().map(f).sum::<u64>();
     let converters = touches.len() as u64;
     let mean = |total: i128, count: u64| {
         if count == 0 {
@@ -427,13 +494,7 @@ pub fn effort(log: &EventLog, spec: &EffortSpec) -> Result<EffortReport> {
             total as f64 / count as f64
         }
     };
-    let support_contacts = sum(&|e| e.support_contacts as u64);
-    let repeat_contacts = sum(&|e| e.repeat_contacts as u64);
     let resolved = issue_contacts.len() as u64;
-    let carts = sum(&|e| e.carts as u64);
-    let abandoned = sum(&|e| e.abandoned_carts as u64);
-    let recovered = sum(&|e| e.recovered_carts as u64);
-    let sessions = sum(&|e| e.sessions as u64);
     let summary = EffortSummary {
         customers: n,
         converters,
@@ -441,14 +502,14 @@ pub fn effort(log: &EventLog, spec: &EffortSpec) -> Result<EffortReport> {
         median_touches_to_conversion: percentile(&mut touches, 50).map(|x| x as u32),
         mean_days_to_conversion: mean(days.iter().map(|&x| x as i128).sum(), converters) / DAY,
         median_days_to_conversion: percentile(&mut days, 50).map(|x| x as f64 / DAY),
-        mean_channels: mean(sum(&|e| e.channels as u64) as i128, n),
-        multichannel_share: ratio(sum(&|e| (e.channels > 1) as u64), n),
-        mean_channel_switches: mean(sum(&|e| e.channel_switches as u64) as i128, n),
-        support_contacts,
-        repeat_contacts,
-        repeat_contact_rate: ratio(repeat_contacts, support_contacts),
-        customers_with_repeat_contact: sum(&|e| (e.repeat_contacts > 0) as u64),
-        issues: sum(&|e| e.issues as u64),
+        mean_channels: mean(t.channels as i128, n),
+        multichannel_share: ratio(t.multichannel, n),
+        mean_channel_switches: mean(t.switches as i128, n),
+        support_contacts: t.support,
+        repeat_contacts: t.repeat,
+        repeat_contact_rate: ratio(t.repeat, t.support),
+        customers_with_repeat_contact: t.with_repeat,
+        issues: t.issues,
         resolved_issues: resolved,
         mean_contacts_to_resolution: mean(
             issue_contacts.iter().map(|&x| x as i128).sum(),
@@ -457,17 +518,14 @@ pub fn effort(log: &EventLog, spec: &EffortSpec) -> Result<EffortReport> {
         median_contacts_to_resolution: percentile(&mut issue_contacts, 50).map(|x| x as u32),
         median_resolution_ms: percentile(&mut issue_ms, 50),
         mean_channels_per_resolved_issue: mean(issue_channels as i128, resolved),
-        carts,
-        abandoned_carts: abandoned,
-        abandonment_rate: ratio(abandoned, carts),
-        recovered_carts: recovered,
-        recovery_rate: ratio(recovered, abandoned),
-        sessions,
-        mean_session_ms: mean(
-            customers.iter().map(|e| e.session_ms as i128).sum(),
-            sessions,
-        ),
-        mean_events_per_session: mean(sum(&|e| e.events as u64) as i128, sessions),
+        carts: t.carts,
+        abandoned_carts: t.abandoned,
+        abandonment_rate: ratio(t.abandoned, t.carts),
+        recovered_carts: t.recovered,
+        recovery_rate: ratio(t.recovered, t.abandoned),
+        sessions: t.sessions,
+        mean_session_ms: mean(t.session_ms, t.sessions),
+        mean_events_per_session: mean(t.events as i128, t.sessions),
     };
     Ok(EffortReport { customers, summary })
 }

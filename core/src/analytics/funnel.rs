@@ -917,7 +917,9 @@ impl<'a> Plan<'a> {
     ) -> bool {
         if j == 0 {
             g.first[0] = t;
-            g.last[0] = t;
+            if !PLAIN {
+                g.last[0] = t;
+            }
             let id = nodes.len() as u32;
             nodes.push((row, u32::MAX));
             g.node[0] = id;
@@ -947,7 +949,9 @@ impl<'a> Plan<'a> {
             return false;
         }
         g.first[j] = f;
-        g.last[j] = t;
+        if !PLAIN {
+            g.last[j] = t;
+        }
         g.valid |= bit;
         let id = nodes.len() as u32;
         nodes.push((row, g.node[j - 1]));

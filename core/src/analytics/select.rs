@@ -171,6 +171,17 @@ impl<'a> Compiled<'a> {
         })
     }
 
+    /// A filter matching no event.
+    pub fn never(log: &'a EventLog) -> Self {
+        Compiled {
+            kind_ok: vec![false; log.kinds().len()],
+            channel_ok: vec![false; log.channels().len()],
+            pred: None,
+            kinds: log.kind_codes(),
+            channels: log.channel_codes(),
+        }
+    }
+
     /// Whether `row` matches.
     #[inline]
     pub fn matches(&self, row: usize) -> bool {
@@ -647,6 +658,33 @@ where
     #[cfg(not(feature = "parallel"))]
     {
         (0..chunks).map(|i| f(range(i))).collect()
+    }
+}
+
+/// Like [`map_customers`], with each unit of work also given its customers' slots of `out`
+/// (`out[i]` belongs to customer `i`).
+pub(crate) fn map_customers_into<T, U, F>(out: &mut [U], f: F) -> Vec<T>
+where
+    T: Send,
+    U: Send,
+    F: Fn(Range<usize>, &mut [U]) -> T + Sync + Send,
+{
+    let n = out.len();
+    let range = move |i: usize| i * CHUNK..((i + 1) * CHUNK).min(n);
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        out.par_chunks_mut(CHUNK)
+            .enumerate()
+            .map(|(i, slots)| f(range(i), slots))
+            .collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        out.chunks_mut(CHUNK)
+            .enumerate()
+            .map(|(i, slots)| f(range(i), slots))
+            .collect()
     }
 }
 
