@@ -25,6 +25,12 @@
 //!    a step that already has a chain ends the scan (step 1 excepted). `allow_reentry` (with a
 //!    strict order): an out-of-order step is skipped instead of ending the scan.
 //!
+//! This follows ClickHouse's current source (with the fix of issue 37177: `strict_deduplication`
+//! returns the level reached, not the previous event's step) and the expectations of its test
+//! suite at that version; one intermediate version of that suite expected other `allow_reentry`
+//! results. ClickHouse's `strict_once` mode is not implemented. ClickHouse counts in its own
+//! timestamp unit; here times and the window are milliseconds.
+//!
 //! In the default order this is the same as: the level is the largest `k` for which there are
 //! events `e_1 … e_k` (not necessarily distinct), `e_j` matching step `j`, with
 //! `at(e_1) ≤ at(e_2) ≤ … ≤ at(e_k) ≤ at(e_1) + window`. (With `strict_increase` ClickHouse's

@@ -648,6 +648,21 @@ fn positions(log: &EventLog, spec: &PathSpec) -> Result<(Vec<String>, Positions)
 
 /// Sankey nodes and links for the first `max_steps` steps of each customer's path. See the
 /// [module docs](self#paths-sankey-and-step-matrix).
+///
+/// ```
+/// use jornada::analytics::{sankey, EventLog, PathLabel, PathSpec};
+/// use jornada::Timestamp;
+/// let mut b = EventLog::builder();
+/// for (c, at, channel) in [("a", 0, "store"), ("a", 1, "sms"), ("a", 2, "web"), ("b", 0, "store"), ("b", 5, "web")] {
+///     b.push(c, Timestamp::from_millis(at), channel, "touch", None)?;
+/// }
+/// let spec = PathSpec { label: PathLabel::Channel, max_steps: 2, ..PathSpec::default() };
+/// let s = sankey(&b.finish()?, &spec)?;
+/// let links: Vec<(&str, &str, u64)> = s.links.iter()
+///     .map(|l| (s.labels[l.from].as_str(), s.labels[l.to].as_str(), l.customers)).collect();
+/// assert_eq!(links, [("store", "sms", 1), ("store", "web", 1)]);
+/// # Ok::<(), jornada::Error>(())
+/// ```
 pub fn sankey(log: &EventLog, spec: &PathSpec) -> Result<Sankey> {
     let (labels, p) = positions(log, spec)?;
     let nl = labels.len();
@@ -683,6 +698,19 @@ pub fn sankey(log: &EventLog, spec: &PathSpec) -> Result<Sankey> {
 
 /// The step matrix for the first `max_steps` steps. See the
 /// [module docs](self#paths-sankey-and-step-matrix).
+///
+/// ```
+/// use jornada::analytics::{step_matrix, EventLog, PathSpec};
+/// use jornada::Timestamp;
+/// let mut b = EventLog::builder();
+/// for (c, at, kind) in [("a", 0, "view"), ("a", 1, "cart"), ("b", 0, "view"), ("b", 1, "view")] {
+///     b.push(c, Timestamp::from_millis(at), "web", kind, None)?;
+/// }
+/// let m = step_matrix(&b.finish()?, &PathSpec { max_steps: 2, ..PathSpec::default() })?;
+/// assert_eq!(m.labels, ["cart", "view"]);
+/// assert_eq!(m.shares, [vec![0.0, 1.0], vec![0.5, 0.5]]); // step 2: half cart, half view
+/// # Ok::<(), jornada::Error>(())
+/// ```
 pub fn step_matrix(log: &EventLog, spec: &PathSpec) -> Result<StepMatrix> {
     let (labels, p) = positions(log, spec)?;
     let nl = labels.len();
