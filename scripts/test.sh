@@ -66,6 +66,8 @@ rust_suite() {
   # The Arrow import/export (feature `arrow`): its unit tests and doctests.
   cargo test -p jornada --features arrow --locked --lib arrow
   cargo test -p jornada --features arrow --locked --doc arrow
+  step "rust: core without the parallel feature (analytics give the same results)"
+  cargo test -p jornada --no-default-features --locked --lib
   step "rust: the demo runs"
   cargo run --quiet --locked -p jornada --example demo > /dev/null
   echo "demo ok"
