@@ -6,6 +6,7 @@
 //! definition.
 
 pub mod absorbing;
+pub mod attribution;
 pub mod event_log;
 
 pub use event_log::{Columns, EventLog, EventLogBuilder, PropColumn};

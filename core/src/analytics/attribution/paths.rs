@@ -1,0 +1,310 @@
+//! Aggregated paths: distinct channel sequences with their conversions, value and nulls.
+
+use crate::error::{Error, Location, Result};
+use hashbrown::{HashMap, HashTable};
+use std::hash::BuildHasher;
+
+/// Distinct paths in canonical order (lexicographic by channel code; codes are ranks of the
+/// channel names, so this is lexicographic by name), with totals per path.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PathSet {
+    /// Channel names, sorted; a code indexes this.
+    pub channels: Vec<String>,
+    /// All paths' channel codes, one after another.
+    pub codes: Vec<u32>,
+    /// Path `i` is `codes[starts[i]..starts[i + 1]]`.
+    pub starts: Vec<usize>,
+    /// Conversions per path.
+    pub conversions: Vec<f64>,
+    /// Conversion value per path.
+    pub value: Vec<f64>,
+    /// Null journeys per path.
+    pub nulls: Vec<f64>,
+}
+
+impl PathSet {
+    pub fn len(&self) -> usize {
+        self.conversions.len()
+    }
+
+    pub fn path(&self, i: usize) -> &[u32] {
+        &self.codes[self.starts[i]..self.starts[i + 1]]
+    }
+
+    pub fn total_conversions(&self) -> f64 {
+        self.conversions.iter().sum()
+    }
+
+    pub fn total_value(&self) -> f64 {
+        self.value.iter().sum()
+    }
+}
+
+/// Collects paths (codes of some dictionary), merging identical ones.
+pub(crate) struct PathSetBuilder {
+    hasher: foldhash::fast::RandomState,
+    table: HashTable<u32>,
+    codes: Vec<u32>,
+    starts: Vec<usize>,
+    conversions: Vec<f64>,
+    value: Vec<f64>,
+    nulls: Vec<f64>,
+}
+
+impl PathSetBuilder {
+    pub fn new() -> Self {
+        PathSetBuilder {
+            hasher: foldhash::fast::RandomState::default(),
+            table: HashTable::new(),
+            codes: Vec::new(),
+            starts: vec![0],
+            conversions: Vec::new(),
+            value: Vec::new(),
+            nulls: Vec::new(),
+        }
+    }
+
+    /// Adds `path` (non-empty) with these totals.
+    pub fn add(&mut self, path: &[u32], conversions: f64, value: f64, nulls: f64) {
+        debug_assert!(!path.is_empty());
+        let hash = self.hasher.hash_one(path);
+        let (codes, starts) = (&self.codes, &self.starts);
+        let slice = |i: u32| &codes[starts[i as usize]..starts[i as usize + 1]];
+        let id = match self.table.find(hash, |&i| slice(i) == path) {
+            Some(&i) => i as usize,
+            None => {
+                let i = self.conversions.len();
+                self.codes.extend_from_slice(path);
+                self.starts.push(self.codes.len());
+                self.conversions.push(0.0);
+                self.value.push(0.0);
+                self.nulls.push(0.0);
+                let (codes, starts, hasher) = (&self.codes, &self.starts, &self.hasher);
+                self.table.insert_unique(hash, i as u32, |&j| {
+                    hasher.hash_one(&codes[starts[j as usize]..starts[j as usize + 1]])
+                });
+                i
+            }
+        };
+        self.conversions[id] += conversions;
+        self.value[id] += value;
+        self.nulls[id] += nulls;
+    }
+
+    /// The paths, with codes renumbered to the ranks (by name) of the codes used, and sorted.
+    /// `names[code]` is the name of an input code. Returns the set and, per input code, its new
+    /// code (`u32::MAX` when unused).
+    pub fn finish(self, names: &[&str]) -> (PathSet, Vec<u32>) {
+        let mut used = vec![false; names.len()];
+        for &c in &self.codes {
+            used[c as usize] = true;
+        }
+        let mut order: Vec<u32> = (0..names.len() as u32)
+            .filter(|&c| used[c as usize])
+            .collect();
+        order.sort_by(|&a, &b| names[a as usize].cmp(names[b as usize]));
+        let mut remap = vec![u32::MAX; names.len()];
+        for (rank, &c) in order.iter().enumerate() {
+            remap[c as usize] = rank as u32;
+        }
+        let codes: Vec<u32> = self.codes.iter().map(|&c| remap[c as usize]).collect();
+        let n = self.conversions.len();
+        let path = |i: usize| &codes[self.starts[i]..self.starts[i + 1]];
+        let mut perm: Vec<usize> = (0..n).collect();
+        perm.sort_unstable_by(|&a, &b| path(a).cmp(path(b)));
+        let mut set = PathSet {
+            channels: order
+                .iter()
+                .map(|&c| names[c as usize].to_string())
+                .collect(),
+            codes: Vec::with_capacity(codes.len()),
+            starts: Vec::with_capacity(n + 1),
+            conversions: Vec::with_capacity(n),
+            value: Vec::with_capacity(n),
+            nulls: Vec::with_capacity(n),
+        };
+        set.starts.push(0);
+        for &i in &perm {
+            set.codes.extend_from_slice(path(i));
+            set.starts.push(set.codes.len());
+            set.conversions.push(self.conversions[i]);
+            set.value.push(self.value[i]);
+            set.nulls.push(self.nulls[i]);
+        }
+        (set, remap)
+    }
+}
+
+/// Aggregated paths as ChannelAttribution takes them: one row per distinct path.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PathTable {
+    /// Channel names joined by the separator.
+    pub path: Vec<String>,
+    /// Conversions after the path.
+    pub total_conversions: Vec<f64>,
+    /// Their total value.
+    pub total_conversion_value: Vec<f64>,
+    /// Journeys along the path that did not convert.
+    pub total_null: Vec<f64>,
+}
+
+impl PathTable {
+    pub(crate) fn from_set(set: &PathSet, separator: &str) -> PathTable {
+        let mut out = PathTable::default();
+        for i in 0..set.len() {
+            let names: Vec<&str> = set
+                .path(i)
+                .iter()
+                .map(|&c| set.channels[c as usize].as_str())
+                .collect();
+            out.path.push(names.join(separator));
+        }
+        out.total_conversions.clone_from(&set.conversions);
+        out.total_conversion_value.clone_from(&set.value);
+        out.total_null.clone_from(&set.nulls);
+        out
+    }
+}
+
+fn invalid(row: Option<usize>, field: &str, message: String) -> Error {
+    Error::InvalidValue {
+        loc: Location {
+            index: row,
+            line: None,
+            field: field.into(),
+        },
+        message,
+    }
+}
+
+/// Parses ChannelAttribution-style columns into a [`PathSet`]. See
+/// [`attribute_paths`](super::attribute_paths).
+pub(crate) fn parse<S: AsRef<str>>(
+    paths: &[S],
+    conversions: &[f64],
+    value: Option<&[f64]>,
+    nulls: Option<&[f64]>,
+    separator: &str,
+) -> Result<PathSet> {
+    let n = paths.len();
+    if separator.is_empty() {
+        return Err(invalid(None, "separator", "the separator is empty".into()));
+    }
+    for (name, len) in [
+        ("total_conversions", Some(conversions.len())),
+        ("total_conversion_value", value.map(<[f64]>::len)),
+        ("total_null", nulls.map(<[f64]>::len)),
+    ] {
+        if let Some(len) = len.filter(|&l| l != n) {
+            return Err(invalid(
+                None,
+                name,
+                format!("column has {len} rows, the path column has {n}"),
+            ));
+        }
+    }
+    let count = |col: &str, x: f64, row: usize| -> Result<f64> {
+        if x.is_finite() && x >= 0.0 {
+            Ok(x)
+        } else {
+            Err(invalid(
+                Some(row),
+                col,
+                format!("{x} is not a non-negative number"),
+            ))
+        }
+    };
+    let mut names: Vec<&str> = Vec::new();
+    let mut dict: HashMap<&str, u32> = HashMap::new();
+    let mut builder = PathSetBuilder::new();
+    let mut codes: Vec<u32> = Vec::new();
+    for (row, p) in paths.iter().enumerate() {
+        let conv = count("total_conversions", conversions[row], row)?;
+        let null = match nulls {
+            Some(v) => count("total_null", v[row], row)?,
+            None => 0.0,
+        };
+        let val = match value {
+            Some(v) if !v[row].is_finite() => {
+                return Err(invalid(
+                    Some(row),
+                    "total_conversion_value",
+                    format!("{} is not a finite number", v[row]),
+                ))
+            }
+            Some(v) => v[row],
+            None => 0.0,
+        };
+        if conv == 0.0 && val != 0.0 {
+            return Err(invalid(
+                Some(row),
+                "total_conversion_value",
+                "value on a path without conversions".into(),
+            ));
+        }
+        codes.clear();
+        for name in p.as_ref().split(separator) {
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(invalid(
+                    Some(row),
+                    "path",
+                    format!("`{}` has an empty channel name", p.as_ref()),
+                ));
+            }
+            let next = names.len() as u32;
+            let code = *dict.entry(name).or_insert_with(|| {
+                names.push(name);
+                next
+            });
+            codes.push(code);
+        }
+        if conv > 0.0 || null > 0.0 {
+            builder.add(&codes, conv, val, null);
+        }
+    }
+    Ok(builder.finish(&names).0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merges_identical_paths_and_sorts_by_name() {
+        let set = parse(
+            &["b > a", "a", " b>a ", "c > a"],
+            &[1.0, 2.0, 3.0, 0.0],
+            Some(&[10.0, 20.0, 30.0, 0.0]),
+            Some(&[0.0, 1.0, 1.0, 0.0]),
+            ">",
+        )
+        .unwrap();
+        // "c > a" has no journeys: its channel `c` is not listed.
+        assert_eq!(set.channels, ["a", "b"]);
+        assert_eq!(set.len(), 2);
+        assert_eq!(set.path(0), [0]);
+        assert_eq!(set.path(1), [1, 0]);
+        assert_eq!(set.conversions, [2.0, 4.0]);
+        assert_eq!(set.value, [20.0, 40.0]);
+        assert_eq!(set.nulls, [1.0, 1.0]);
+        let table = PathTable::from_set(&set, " > ");
+        assert_eq!(table.path, ["a", "b > a"]);
+    }
+
+    #[test]
+    fn bad_input_names_row_and_column() {
+        let err = parse(&["a", "a >> b"], &[1.0, 1.0], None, None, ">").unwrap_err();
+        assert_eq!(err.code(), "invalid_value");
+        assert!(err.to_string().contains("event 1, field `path`"), "{err}");
+        let err = parse(&["a"], &[-1.0], None, None, ">").unwrap_err();
+        assert!(err.to_string().contains("total_conversions"), "{err}");
+        let err = parse(&["a"], &[1.0, 2.0], None, None, ">").unwrap_err();
+        assert!(err.to_string().contains("2 rows"), "{err}");
+        let err = parse(&["a"], &[0.0], Some(&[5.0]), None, ">").unwrap_err();
+        assert!(err.to_string().contains("without conversions"), "{err}");
+        let err = parse(&["a"], &[1.0], None, Some(&[f64::NAN]), ">").unwrap_err();
+        assert!(err.to_string().contains("total_null"), "{err}");
+        assert!(parse(&["a"], &[1.0], None, None, "").is_err());
+    }
+}
