@@ -183,7 +183,7 @@ fn cut_with(log: &EventLog, plan: &Plan, dim: impl Fn(usize) -> u32) -> Result<C
         codes: Vec::new(),
         times: Vec::new(),
         weights: Vec::new(),
-        builder: PathSetBuilder::new(),
+        builder: PathSetBuilder::with_capacity(log.len()),
         decay: vec![(vec![0.0; n_dim], vec![0.0; n_dim]); plan.half_lives.len()],
         unattributed_conversions: 0.0,
         unattributed_value: 0.0,

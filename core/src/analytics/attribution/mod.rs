@@ -9,7 +9,8 @@
 //!
 //! Both aggregate identical paths first, so the path models' work grows with the number of
 //! *distinct* paths. Results are deterministic: distinct paths are processed in a canonical order
-//! (lexicographic by channel name), whatever order the input came in.
+//! that depends only on the paths (a portable hash of their channel sequence), whatever order
+//! the input came in, on every platform.
 //!
 //! # Journeys cut from a log
 //!

@@ -4,16 +4,17 @@ use crate::error::{Error, Location, Result};
 use hashbrown::{HashMap, HashTable};
 use std::hash::BuildHasher;
 
-/// Distinct paths in canonical order (lexicographic by channel code; codes are ranks of the
-/// channel names, so this is lexicographic by name), with totals per path.
+/// Distinct paths in canonical order, with totals per path. Channel codes are the ranks of the
+/// channel names; the canonical order is by [`path_hash`] of the codes, then by the codes, so
+/// it depends only on the paths themselves (not on input order, hasher seeds or platform).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PathSet {
     /// Channel names, sorted; a code indexes this.
     pub channels: Vec<String>,
-    /// All paths' channel codes, one after another.
-    pub codes: Vec<u32>,
-    /// Path `i` is `codes[starts[i]..starts[i + 1]]`.
-    pub starts: Vec<usize>,
+    /// The paths' channel codes, in an arena (not in canonical order).
+    codes: Vec<u32>,
+    /// Path `i` is `codes[spans[i].0..spans[i].1]`.
+    spans: Vec<(usize, usize)>,
     /// Conversions per path.
     pub conversions: Vec<f64>,
     /// Conversion value per path.
@@ -28,7 +29,8 @@ impl PathSet {
     }
 
     pub fn path(&self, i: usize) -> &[u32] {
-        &self.codes[self.starts[i]..self.starts[i + 1]]
+        let (a, b) = self.spans[i];
+        &self.codes[a..b]
     }
 
     pub fn total_conversions(&self) -> f64 {
@@ -38,6 +40,25 @@ impl PathSet {
     pub fn total_value(&self) -> f64 {
         self.value.iter().sum()
     }
+}
+
+/// A portable 64-bit hash of a code sequence (the same on every platform and build): the
+/// canonical order of distinct paths.
+pub(crate) fn path_hash(codes: &[u32]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mix = |h: u64, x: u64| {
+        let p = u128::from(h ^ x) * u128::from(K);
+        (p as u64) ^ ((p >> 64) as u64)
+    };
+    let mut h = codes.len() as u64;
+    let mut pairs = codes.chunks_exact(2);
+    for pair in &mut pairs {
+        h = mix(h, u64::from(pair[0]) | (u64::from(pair[1]) << 32));
+    }
+    if let [last] = pairs.remainder() {
+        h = mix(h, u64::from(*last) | (1 << 63));
+    }
+    mix(h, 0x243F_6A88_85A3_08D3)
 }
 
 /// Collects paths (codes of some dictionary), merging identical ones.
@@ -52,11 +73,12 @@ pub(crate) struct PathSetBuilder {
 }
 
 impl PathSetBuilder {
-    pub fn new() -> Self {
+    /// A builder expecting about this many codes in all.
+    pub fn with_capacity(codes: usize) -> Self {
         PathSetBuilder {
             hasher: foldhash::fast::RandomState::default(),
             table: HashTable::new(),
-            codes: Vec::new(),
+            codes: Vec::with_capacity(codes),
             starts: vec![0],
             conversions: Vec::new(),
             value: Vec::new(),
@@ -91,10 +113,11 @@ impl PathSetBuilder {
         self.nulls[id] += nulls;
     }
 
-    /// The paths, with codes renumbered to the ranks (by name) of the codes used, and sorted.
-    /// `names[code]` is the name of an input code. Returns the set and, per input code, its new
-    /// code (`u32::MAX` when unused).
+    /// The paths, with codes renumbered to the ranks (by name) of the codes used, in canonical
+    /// order. `names[code]` is the name of an input code. Returns the set and, per input code,
+    /// its new code (`u32::MAX` when unused).
     pub fn finish(self, names: &[&str]) -> (PathSet, Vec<u32>) {
+        drop(self.table);
         let mut used = vec![false; names.len()];
         for &c in &self.codes {
             used[c as usize] = true;
@@ -107,30 +130,40 @@ impl PathSetBuilder {
         for (rank, &c) in order.iter().enumerate() {
             remap[c as usize] = rank as u32;
         }
-        let codes: Vec<u32> = self.codes.iter().map(|&c| remap[c as usize]).collect();
+        let mut codes = self.codes;
+        if remap
+            .iter()
+            .enumerate()
+            .any(|(c, &r)| r != c as u32 && r != u32::MAX)
+        {
+            for c in &mut codes {
+                *c = remap[*c as usize];
+            }
+        }
+        let starts = self.starts;
         let n = self.conversions.len();
-        let path = |i: usize| &codes[self.starts[i]..self.starts[i + 1]];
-        let mut perm: Vec<usize> = (0..n).collect();
-        perm.sort_unstable_by(|&a, &b| path(a).cmp(path(b)));
-        let mut set = PathSet {
+        let path = |i: usize| &codes[starts[i]..starts[i + 1]];
+        let mut keys: Vec<(u64, u32)> = (0..n).map(|i| (path_hash(path(i)), i as u32)).collect();
+        keys.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| path(a.1 as usize).cmp(path(b.1 as usize)))
+        });
+        let spans = keys
+            .iter()
+            .map(|&(_, i)| (starts[i as usize], starts[i as usize + 1]))
+            .collect();
+        let pick = |v: &[f64]| keys.iter().map(|&(_, i)| v[i as usize]).collect();
+        let set = PathSet {
             channels: order
                 .iter()
                 .map(|&c| names[c as usize].to_string())
                 .collect(),
-            codes: Vec::with_capacity(codes.len()),
-            starts: Vec::with_capacity(n + 1),
-            conversions: Vec::with_capacity(n),
-            value: Vec::with_capacity(n),
-            nulls: Vec::with_capacity(n),
+            spans,
+            conversions: pick(&self.conversions),
+            value: pick(&self.value),
+            nulls: pick(&self.nulls),
+            codes,
         };
-        set.starts.push(0);
-        for &i in &perm {
-            set.codes.extend_from_slice(path(i));
-            set.starts.push(set.codes.len());
-            set.conversions.push(self.conversions[i]);
-            set.value.push(self.value[i]);
-            set.nulls.push(self.nulls[i]);
-        }
         (set, remap)
     }
 }
@@ -149,19 +182,22 @@ pub struct PathTable {
 }
 
 impl PathTable {
+    /// The rows of `set`, sorted by path (channel by channel, by name).
     pub(crate) fn from_set(set: &PathSet, separator: &str) -> PathTable {
+        let mut rows: Vec<usize> = (0..set.len()).collect();
+        rows.sort_unstable_by(|&a, &b| set.path(a).cmp(set.path(b)));
         let mut out = PathTable::default();
-        for i in 0..set.len() {
+        for &i in &rows {
             let names: Vec<&str> = set
                 .path(i)
                 .iter()
                 .map(|&c| set.channels[c as usize].as_str())
                 .collect();
             out.path.push(names.join(separator));
+            out.total_conversions.push(set.conversions[i]);
+            out.total_conversion_value.push(set.value[i]);
+            out.total_null.push(set.nulls[i]);
         }
-        out.total_conversions.clone_from(&set.conversions);
-        out.total_conversion_value.clone_from(&set.value);
-        out.total_null.clone_from(&set.nulls);
         out
     }
 }
@@ -216,7 +252,7 @@ pub(crate) fn parse<S: AsRef<str>>(
     };
     let mut names: Vec<&str> = Vec::new();
     let mut dict: HashMap<&str, u32> = HashMap::new();
-    let mut builder = PathSetBuilder::new();
+    let mut builder = PathSetBuilder::with_capacity(0);
     let mut codes: Vec<u32> = Vec::new();
     for (row, p) in paths.iter().enumerate() {
         let conv = count("total_conversions", conversions[row], row)?;
@@ -283,13 +319,24 @@ mod tests {
         // "c > a" has no journeys: its channel `c` is not listed.
         assert_eq!(set.channels, ["a", "b"]);
         assert_eq!(set.len(), 2);
-        assert_eq!(set.path(0), [0]);
-        assert_eq!(set.path(1), [1, 0]);
-        assert_eq!(set.conversions, [2.0, 4.0]);
-        assert_eq!(set.value, [20.0, 40.0]);
-        assert_eq!(set.nulls, [1.0, 1.0]);
+        let a = (0..2).find(|&i| set.path(i) == [0]).unwrap();
+        let ba = (0..2).find(|&i| set.path(i) == [1, 0]).unwrap();
+        assert_eq!((set.conversions[a], set.conversions[ba]), (2.0, 4.0));
+        assert_eq!((set.value[a], set.value[ba]), (20.0, 40.0));
+        assert_eq!((set.nulls[a], set.nulls[ba]), (1.0, 1.0));
+        // The order does not depend on the input order.
+        let again = parse(
+            &["c > a", " b>a ", "a", "b > a"],
+            &[0.0, 3.0, 2.0, 1.0],
+            None,
+            Some(&[0.0, 1.0, 1.0, 0.0]),
+            ">",
+        )
+        .unwrap();
+        assert_eq!(again.path(a), [0]);
         let table = PathTable::from_set(&set, " > ");
         assert_eq!(table.path, ["a", "b > a"]);
+        assert_eq!(table.total_conversions, [2.0, 4.0]);
     }
 
     #[test]
