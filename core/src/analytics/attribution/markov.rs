@@ -59,7 +59,7 @@ impl States {
     }
 }
 
-/// Calls `f` with the state sequence of `path` at this order (windows, consecutive repeats
+/// Fills `seq` with the state sequence of `path` at this order (windows, consecutive repeats
 /// merged); `id` maps a window to its state.
 fn walk(path: &[u32], order: usize, mut id: impl FnMut(&[u32]) -> u32, seq: &mut Vec<u32>) {
     seq.clear();
@@ -77,35 +77,86 @@ fn walk(path: &[u32], order: usize, mut id: impl FnMut(&[u32]) -> u32, seq: &mut
     }
 }
 
+/// Transition counts: a dense matrix when the chain is small, a hash map otherwise.
+enum Counter {
+    /// `m[from * cols + to]`.
+    Dense {
+        cols: usize,
+        m: Vec<f64>,
+    },
+    Sparse(HashMap<(u32, u32), f64, foldhash::fast::RandomState>),
+}
+
+impl Counter {
+    /// For `n` transient states (targets: `n` transient plus `(conversion)` and `(null)`);
+    /// dense up to `dense_limit` cells.
+    fn new(n: usize, dense_limit: usize) -> Counter {
+        let cols = n + 2;
+        if n.saturating_mul(cols) <= dense_limit {
+            Counter::Dense {
+                cols,
+                m: vec![0.0; n * cols],
+            }
+        } else {
+            Counter::Sparse(HashMap::default())
+        }
+    }
+
+    fn add(&mut self, from: u32, to: u32, w: f64) {
+        match self {
+            Counter::Dense { cols, m } => m[from as usize * *cols + to as usize] += w,
+            Counter::Sparse(map) => *map.entry((from, to)).or_insert(0.0) += w,
+        }
+    }
+
+    /// The non-zero counts, sorted by `(from, to)`.
+    fn entries(self) -> Vec<((u32, u32), f64)> {
+        match self {
+            Counter::Dense { cols, m } => m
+                .iter()
+                .enumerate()
+                .filter(|(_, &c)| c != 0.0)
+                .map(|(k, &c)| (((k / cols) as u32, (k % cols) as u32), c))
+                .collect(),
+            Counter::Sparse(map) => {
+                let mut e: Vec<((u32, u32), f64)> = map.into_iter().collect();
+                e.sort_unstable_by_key(|e| e.0);
+                e
+            }
+        }
+    }
+}
+
 impl Chain {
     /// Fits the chain of this order to the paths (maximum likelihood: counts normalised).
     pub fn fit(set: &PathSet, order: usize) -> Chain {
+        Self::fit_counting(set, order, 1 << 20)
+    }
+
+    /// [`fit`](Self::fit), counting transitions densely up to `dense_limit` matrix cells.
+    fn fit_counting(set: &PathSet, order: usize, dense_limit: usize) -> Chain {
         let n_channels = set.channels.len();
-        // Path states. Order 1: state = channel code + 1, no hashing.
-        let mut states = States {
-            hasher: foldhash::fast::RandomState::default(),
-            table: HashTable::new(),
-            codes: Vec::new(),
-            starts: vec![0],
-        };
+        // Path states. Order 1: state = channel code + 1, no hashing, no stored sequences.
         let mut seqs: Vec<u32> = Vec::new();
         let mut seq_starts: Vec<usize> = vec![0];
-        let mut seq = Vec::new();
-        for i in 0..set.len() {
-            if order == 1 {
-                walk(set.path(i), 1, |w| w[0], &mut seq);
-            } else {
-                walk(set.path(i), order, |w| states.id(w), &mut seq);
-            }
-            seqs.extend_from_slice(&seq);
-            seq_starts.push(seqs.len());
-        }
-        // Canonical state numbering: sorted by channel codes (order 1: already).
         let (state_codes, state_starts, renumber) = if order == 1 {
             let codes: Vec<u32> = (0..n_channels as u32).collect();
             let starts: Vec<usize> = (0..=n_channels).collect();
-            (codes, starts, None)
+            (codes, starts, Vec::new())
         } else {
+            let mut states = States {
+                hasher: foldhash::fast::RandomState::default(),
+                table: HashTable::new(),
+                codes: Vec::new(),
+                starts: vec![0],
+            };
+            let mut seq = Vec::new();
+            for i in 0..set.len() {
+                walk(set.path(i), order, |w| states.id(w), &mut seq);
+                seqs.extend_from_slice(&seq);
+                seq_starts.push(seqs.len());
+            }
+            // Canonical state numbering: sorted by channel codes.
             let m = states.starts.len() - 1;
             let mut perm: Vec<u32> = (0..m as u32).collect();
             perm.sort_unstable_by(|&a, &b| states.get(a).cmp(states.get(b)));
@@ -113,16 +164,17 @@ impl Chain {
             let mut codes = Vec::with_capacity(states.codes.len());
             let mut starts = vec![0];
             for (rank, &s) in perm.iter().enumerate() {
-                renumber[s as usize] = rank as u32;
+                renumber[s as usize] = rank as u32 + 1;
                 codes.extend_from_slice(states.get(s));
                 starts.push(codes.len());
             }
-            (codes, starts, Some(renumber))
+            (codes, starts, renumber)
         };
         let n = state_starts.len(); // path states + (start)
         let (conv_state, null_state) = (n as u32, n as u32 + 1);
-        // Transition counts, keyed (from, to); transient ids shifted by one for (start).
-        let mut counts: HashMap<(u32, u32), f64, foldhash::fast::RandomState> = HashMap::default();
+        // Transition counts; transient ids shifted by one for (start). Every path adds its
+        // weights in the paths' canonical order, so the sums do not depend on the counter.
+        let mut counts = Counter::new(n, dense_limit);
         let mut conv_count = vec![0.0; n];
         let mut value_sum = vec![0.0; n];
         for i in 0..set.len() {
@@ -132,25 +184,31 @@ impl Chain {
                 continue;
             }
             let mut prev = 0u32;
-            for &s in &seqs[seq_starts[i]..seq_starts[i + 1]] {
-                let s = match &renumber {
-                    Some(r) => r[s as usize] + 1,
-                    None => s + 1,
-                };
-                *counts.entry((prev, s)).or_insert(0.0) += w;
-                prev = s;
+            if order == 1 {
+                for &ch in set.path(i) {
+                    let s = ch + 1;
+                    if s != prev {
+                        counts.add(prev, s, w);
+                        prev = s;
+                    }
+                }
+            } else {
+                for &s in &seqs[seq_starts[i]..seq_starts[i + 1]] {
+                    let s = renumber[s as usize];
+                    counts.add(prev, s, w);
+                    prev = s;
+                }
             }
             if c > 0.0 {
-                *counts.entry((prev, conv_state)).or_insert(0.0) += c;
+                counts.add(prev, conv_state, c);
                 conv_count[prev as usize] += c;
                 value_sum[prev as usize] += set.value[i];
             }
             if z > 0.0 {
-                *counts.entry((prev, null_state)).or_insert(0.0) += z;
+                counts.add(prev, null_state, z);
             }
         }
-        let mut entries: Vec<((u32, u32), f64)> = counts.into_iter().collect();
-        entries.sort_unstable_by_key(|e| e.0);
+        let entries = counts.entries();
         let mut out_total = vec![0.0; n];
         for &((from, _), c) in &entries {
             out_total[from as usize] += c;
@@ -437,6 +495,23 @@ mod tests {
         assert!(!d.transitions.iter().any(|t| t.from == t.to));
         // P(conv) = observed rate 2/4.
         assert!((d.conversion_probability - 0.5).abs() < 1e-15);
+    }
+
+    #[test]
+    fn dense_and_sparse_counts_agree() {
+        let set = parse(
+            &["a > b > a > c", "b > c", "c > a", "a", "b > b > d > a", "d"],
+            &[2.0, 1.0, 0.0, 1.0, 3.0, 0.0],
+            Some(&[20.0, 5.0, 0.0, 1.0, 90.0, 0.0]),
+            Some(&[1.0, 4.0, 2.0, 5.0, 0.0, 3.0]),
+            ">",
+        )
+        .unwrap();
+        for order in 1..4 {
+            let dense = Chain::fit_counting(&set, order, usize::MAX).details(&set);
+            let sparse = Chain::fit_counting(&set, order, 0).details(&set);
+            assert_eq!(dense, sparse);
+        }
     }
 
     #[test]
