@@ -7,6 +7,7 @@ use super::{AttributionConfig, AttributionModel, Dimension};
 use crate::analytics::event_log::{PropColumn, NULL_CODE};
 use crate::analytics::EventLog;
 use crate::error::{Error, Location, Result};
+use hashbrown::HashMap;
 
 /// What cutting a log yields.
 pub(crate) struct Cut {
@@ -151,42 +152,191 @@ fn plan<'a>(log: &'a EventLog, config: &AttributionConfig) -> Result<Plan<'a>> {
 }
 
 pub(crate) fn cut(log: &EventLog, config: &AttributionConfig) -> Result<Cut> {
+    cut_blocks(log, config, cfg!(feature = "parallel"))
+}
+
+/// Customers are scanned in blocks of about this many rows; the blocks depend only on the log,
+/// so the result is the same whether they run in parallel or not.
+const BLOCK_ROWS: usize = 1 << 16;
+
+/// Consecutive customer ranges of about [`BLOCK_ROWS`] rows each.
+fn blocks(offsets: &[u32]) -> Vec<(usize, usize)> {
+    let n = offsets.len() - 1;
+    let mut out = Vec::with_capacity(offsets[n] as usize / BLOCK_ROWS + 1);
+    let mut first = 0;
+    for c in 0..n {
+        if (offsets[c + 1] - offsets[first]) as usize >= BLOCK_ROWS {
+            out.push((first, c + 1));
+            first = c + 1;
+        }
+    }
+    if first < n {
+        out.push((first, n));
+    }
+    out
+}
+
+/// Cuts the journeys block by block (with rayon when `parallel`), then merges the blocks in
+/// order: the same sums in the same order either way.
+fn cut_blocks(log: &EventLog, config: &AttributionConfig, parallel: bool) -> Result<Cut> {
     let plan = plan(log, config)?;
-    match plan.dim {
-        Dim::Channel(codes) => cut_with(log, &plan, |row| u32::from(codes[row])),
-        Dim::Property(codes) => cut_with(log, &plan, |row| codes[row]),
+    let ranges = blocks(log.offsets());
+    let scan = |&(first, last): &(usize, usize)| match plan.dim {
+        Dim::Channel(codes) => scan_block(log, &plan, first, last, |r| u32::from(codes[r])),
+        Dim::Property(codes) => scan_block(log, &plan, first, last, |r| codes[r]),
+    };
+    let scanned: Vec<Block> = if parallel {
+        map_parallel(&ranges, scan)
+    } else {
+        ranges.iter().map(scan).collect()
+    };
+    let n_dim = plan.dim_names.len();
+    let mut builder =
+        PathSetBuilder::with_capacity(scanned.iter().map(|b| b.paths.code_count()).sum());
+    let mut decay = vec![(vec![0.0; n_dim], vec![0.0; n_dim]); plan.half_lives.len()];
+    let (mut unattributed_conversions, mut unattributed_value) = (0.0, 0.0);
+    for block in scanned {
+        builder.absorb(&block.paths);
+        for (acc, (conv, value)) in block.decay.into_iter().zip(&mut decay) {
+            acc.add_into(conv, value);
+        }
+        unattributed_conversions += block.unattributed_conversions;
+        unattributed_value += block.unattributed_value;
+    }
+    let (paths, remap) = builder.finish(&plan.dim_names);
+    let n = paths.channels.len();
+    let decay = decay
+        .into_iter()
+        .map(|(conv, value)| {
+            let mut c = vec![0.0; n];
+            let mut v = vec![0.0; n];
+            for (code, &new) in remap.iter().enumerate() {
+                if new != u32::MAX {
+                    c[new as usize] = conv[code];
+                    v[new as usize] = value[code];
+                }
+            }
+            (c, v)
+        })
+        .collect();
+    Ok(Cut {
+        paths,
+        decay,
+        unattributed_conversions,
+        unattributed_value,
+    })
+}
+
+#[cfg(feature = "parallel")]
+fn map_parallel<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync + Send) -> Vec<U> {
+    use rayon::prelude::*;
+    items.par_iter().map(f).collect()
+}
+
+#[cfg(not(feature = "parallel"))]
+fn map_parallel<T, U>(items: &[T], f: impl Fn(&T) -> U) -> Vec<U> {
+    items.iter().map(f).collect()
+}
+
+/// Time-decay credits of one block: dense for small dictionaries, sparse otherwise.
+enum Acc {
+    Dense(Vec<f64>, Vec<f64>),
+    Sparse(HashMap<u32, (f64, f64)>),
+}
+
+impl Acc {
+    fn new(n_dim: usize) -> Acc {
+        if n_dim <= 4096 {
+            Acc::Dense(vec![0.0; n_dim], vec![0.0; n_dim])
+        } else {
+            Acc::Sparse(HashMap::new())
+        }
+    }
+
+    fn add(&mut self, code: u32, w: f64, value: f64) {
+        match self {
+            Acc::Dense(c, v) => {
+                c[code as usize] += w;
+                v[code as usize] += w * value;
+            }
+            Acc::Sparse(map) => {
+                let e = map.entry(code).or_insert((0.0, 0.0));
+                e.0 += w;
+                e.1 += w * value;
+            }
+        }
+    }
+
+    /// Adds this block's credits to the totals (one addition per code and block, so the
+    /// order of a sparse map does not matter).
+    fn add_into(self, conv: &mut [f64], value: &mut [f64]) {
+        match self {
+            Acc::Dense(c, v) => {
+                for (code, (c, v)) in c.into_iter().zip(v).enumerate() {
+                    if c != 0.0 || v != 0.0 {
+                        conv[code] += c;
+                        value[code] += v;
+                    }
+                }
+            }
+            Acc::Sparse(map) => {
+                for (code, (c, v)) in map {
+                    conv[code as usize] += c;
+                    value[code as usize] += v;
+                }
+            }
+        }
     }
 }
 
-/// Per-customer scan state, reused across customers.
+/// What one block of customers yields.
+struct Block {
+    paths: PathSetBuilder,
+    /// Per time-decay model.
+    decay: Vec<Acc>,
+    unattributed_conversions: f64,
+    unattributed_value: f64,
+}
+
+/// Per-customer scan state, reused across a block's customers.
 struct Scan {
     /// Touches since the previous conversion: dimension code and time.
     codes: Vec<u32>,
     times: Vec<i64>,
     weights: Vec<f64>,
-    builder: PathSetBuilder,
-    /// Per time-decay model, per dimension code: credited conversions and value.
-    decay: Vec<(Vec<f64>, Vec<f64>)>,
-    unattributed_conversions: f64,
-    unattributed_value: f64,
+    block: Block,
 }
 
-fn cut_with(log: &EventLog, plan: &Plan, dim: impl Fn(usize) -> u32) -> Result<Cut> {
+/// Scans customers `first..last`.
+fn scan_block(
+    log: &EventLog,
+    plan: &Plan,
+    first: usize,
+    last: usize,
+    dim: impl Fn(usize) -> u32,
+) -> Block {
     let (at, kind, channel, values) = (
         log.at(),
         log.kind_codes(),
         log.channel_codes(),
         log.values(),
     );
-    let n_dim = plan.dim_names.len();
+    let offsets = log.offsets();
+    let rows = (offsets[last] - offsets[first]) as usize;
     let mut s = Scan {
         codes: Vec::new(),
         times: Vec::new(),
         weights: Vec::new(),
-        builder: PathSetBuilder::with_capacity(log.len()),
-        decay: vec![(vec![0.0; n_dim], vec![0.0; n_dim]); plan.half_lives.len()],
-        unattributed_conversions: 0.0,
-        unattributed_value: 0.0,
+        block: Block {
+            paths: PathSetBuilder::with_capacity(rows),
+            decay: plan
+                .half_lives
+                .iter()
+                .map(|_| Acc::new(plan.dim_names.len()))
+                .collect(),
+            unattributed_conversions: 0.0,
+            unattributed_value: 0.0,
+        },
     };
     let is_touch = |row: usize| -> Option<u32> {
         if plan.touch_kind[kind[row] as usize] && plan.touch_channel[channel[row] as usize] {
@@ -196,8 +346,8 @@ fn cut_with(log: &EventLog, plan: &Plan, dim: impl Fn(usize) -> u32) -> Result<C
             None
         }
     };
-    for w in log.offsets().windows(2) {
-        let (start, end) = (w[0] as usize, w[1] as usize);
+    for c in first..last {
+        let (start, end) = (offsets[c] as usize, offsets[c + 1] as usize);
         s.codes.clear();
         s.times.clear();
         let mut row = start;
@@ -225,33 +375,11 @@ fn cut_with(log: &EventLog, plan: &Plan, dim: impl Fn(usize) -> u32) -> Result<C
         if plan.null_paths {
             if let Some(&last) = s.times.last() {
                 let from = window_start(&s.times, last, plan.lookback);
-                s.builder.add(&s.codes[from..], 0.0, 0.0, 1.0);
+                s.block.paths.add(&s.codes[from..], 0.0, 0.0, 1.0);
             }
         }
     }
-    let (paths, remap) = s.builder.finish(&plan.dim_names);
-    let n = paths.channels.len();
-    let decay = s
-        .decay
-        .into_iter()
-        .map(|(conv, value)| {
-            let mut c = vec![0.0; n];
-            let mut v = vec![0.0; n];
-            for (code, &new) in remap.iter().enumerate() {
-                if new != u32::MAX {
-                    c[new as usize] = conv[code];
-                    v[new as usize] = value[code];
-                }
-            }
-            (c, v)
-        })
-        .collect();
-    Ok(Cut {
-        paths,
-        decay,
-        unattributed_conversions: s.unattributed_conversions,
-        unattributed_value: s.unattributed_value,
-    })
+    s.block
 }
 
 /// Index of the first touch at or after `anchor - lookback` (times are sorted).
@@ -268,22 +396,75 @@ fn window_start(times: &[i64], anchor: i64, lookback: Option<i64>) -> usize {
 impl Scan {
     fn conversion(&mut self, plan: &Plan, t: i64, value: f64) {
         let from = window_start(&self.times, t, plan.lookback);
+        let block = &mut self.block;
         if from == self.codes.len() {
-            self.unattributed_conversions += 1.0;
-            self.unattributed_value += value;
+            block.unattributed_conversions += 1.0;
+            block.unattributed_value += value;
         } else {
             let (codes, times) = (&self.codes[from..], &self.times[from..]);
-            self.builder.add(codes, 1.0, value, 0.0);
+            block.paths.add(codes, 1.0, value, 0.0);
             for (k, &h) in plan.half_lives.iter().enumerate() {
                 decay_weights(times, h, &mut self.weights);
-                let (dc, dv) = &mut self.decay[k];
                 for (&c, &w) in codes.iter().zip(&self.weights) {
-                    dc[c as usize] += w;
-                    dv[c as usize] += w * value;
+                    block.decay[k].add(c, w, value);
                 }
             }
         }
         self.codes.clear();
         self.times.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Timestamp;
+
+    #[test]
+    fn blocks_cover_every_customer_once() {
+        assert_eq!(blocks(&[0]), []);
+        assert_eq!(blocks(&[0, 3, 5]), [(0, 2)]);
+        let big = BLOCK_ROWS as u32;
+        assert_eq!(
+            blocks(&[0, big - 1, big + 2, 2 * big + 2, 2 * big + 3]),
+            [(0, 2), (2, 3), (3, 4)]
+        );
+    }
+
+    #[test]
+    fn parallel_and_serial_cuts_are_identical() {
+        // Enough customers for several blocks; a pseudo-random but fixed log.
+        let mut b = EventLog::builder();
+        let mut x: u64 = 1;
+        let mut next = |m: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) % m
+        };
+        let channels = ["web", "app", "email", "sms"];
+        let kinds = ["view", "view", "view", "click", "buy"];
+        for _ in 0..3 * BLOCK_ROWS {
+            let customer = format!("c{}", next(20_000));
+            let t = Timestamp::from_millis(next(1_000_000) as i64 * 1000);
+            let kind = kinds[next(5) as usize];
+            let value = (kind == "buy").then(|| next(10_000) as f64 / 100.0);
+            b.push(&customer, t, channels[next(4) as usize], kind, value)
+                .unwrap();
+        }
+        let log = b.finish().unwrap();
+        assert!(blocks(log.offsets()).len() >= 3);
+        let mut config = AttributionConfig::new("buy");
+        config.lookback = Some(crate::Duration::from_millis(200_000_000));
+        let a = cut_blocks(&log, &config, true).unwrap();
+        let b = cut_blocks(&log, &config, false).unwrap();
+        let (ta, tb) = (
+            PathTable::from_set(&a.paths, ">"),
+            PathTable::from_set(&b.paths, ">"),
+        );
+        assert_eq!(ta, tb);
+        assert_eq!(a.decay, b.decay);
+        assert_eq!(a.unattributed_value, b.unattributed_value);
+        assert!(ta.total_conversions.iter().sum::<f64>() > 1000.0);
     }
 }

@@ -2,7 +2,6 @@
 
 use crate::error::{Error, Location, Result};
 use hashbrown::{HashMap, HashTable};
-use std::hash::BuildHasher;
 
 /// Distinct paths in canonical order, with totals per path. Channel codes are the ranks of the
 /// channel names; the canonical order is by [`path_hash`] of the codes, then by the codes, so
@@ -61,10 +60,11 @@ pub(crate) fn path_hash(codes: &[u32]) -> u64 {
     mix(h, 0x243F_6A88_85A3_08D3)
 }
 
-/// Collects paths (codes of some dictionary), merging identical ones.
+/// Collects paths (codes of some dictionary), merging identical ones. The hash table uses
+/// [`path_hash`], kept per distinct path so that builders can be merged without rehashing.
 pub(crate) struct PathSetBuilder {
-    hasher: foldhash::fast::RandomState,
     table: HashTable<u32>,
+    hashes: Vec<u64>,
     codes: Vec<u32>,
     starts: Vec<usize>,
     conversions: Vec<f64>,
@@ -76,8 +76,8 @@ impl PathSetBuilder {
     /// A builder expecting about this many codes in all.
     pub fn with_capacity(codes: usize) -> Self {
         PathSetBuilder {
-            hasher: foldhash::fast::RandomState::default(),
             table: HashTable::new(),
+            hashes: Vec::new(),
             codes: Vec::with_capacity(codes),
             starts: vec![0],
             conversions: Vec::new(),
@@ -88,8 +88,12 @@ impl PathSetBuilder {
 
     /// Adds `path` (non-empty) with these totals.
     pub fn add(&mut self, path: &[u32], conversions: f64, value: f64, nulls: f64) {
+        self.add_hashed(path_hash(path), path, conversions, value, nulls);
+    }
+
+    /// [`add`](Self::add) with `hash = path_hash(path)` already computed.
+    fn add_hashed(&mut self, hash: u64, path: &[u32], conversions: f64, value: f64, nulls: f64) {
         debug_assert!(!path.is_empty());
-        let hash = self.hasher.hash_one(path);
         let (codes, starts) = (&self.codes, &self.starts);
         let slice = |i: u32| &codes[starts[i as usize]..starts[i as usize + 1]];
         let id = match self.table.find(hash, |&i| slice(i) == path) {
@@ -98,19 +102,37 @@ impl PathSetBuilder {
                 let i = self.conversions.len();
                 self.codes.extend_from_slice(path);
                 self.starts.push(self.codes.len());
+                self.hashes.push(hash);
                 self.conversions.push(0.0);
                 self.value.push(0.0);
                 self.nulls.push(0.0);
-                let (codes, starts, hasher) = (&self.codes, &self.starts, &self.hasher);
-                self.table.insert_unique(hash, i as u32, |&j| {
-                    hasher.hash_one(&codes[starts[j as usize]..starts[j as usize + 1]])
-                });
+                let hashes = &self.hashes;
+                self.table
+                    .insert_unique(hash, i as u32, |&j| hashes[j as usize]);
                 i
             }
         };
         self.conversions[id] += conversions;
         self.value[id] += value;
         self.nulls[id] += nulls;
+    }
+
+    /// Number of codes held.
+    pub fn code_count(&self) -> usize {
+        self.codes.len()
+    }
+
+    /// Adds every path of `other`, in the order `other` first saw them.
+    pub fn absorb(&mut self, other: &PathSetBuilder) {
+        for i in 0..other.conversions.len() {
+            self.add_hashed(
+                other.hashes[i],
+                &other.codes[other.starts[i]..other.starts[i + 1]],
+                other.conversions[i],
+                other.value[i],
+                other.nulls[i],
+            );
+        }
     }
 
     /// The paths, with codes renumbered to the ranks (by name) of the codes used, in canonical
@@ -131,6 +153,9 @@ impl PathSetBuilder {
             remap[c as usize] = rank as u32;
         }
         let mut codes = self.codes;
+        let starts = self.starts;
+        let n = self.conversions.len();
+        let mut hashes = self.hashes;
         if remap
             .iter()
             .enumerate()
@@ -139,11 +164,12 @@ impl PathSetBuilder {
             for c in &mut codes {
                 *c = remap[*c as usize];
             }
+            for (i, h) in hashes.iter_mut().enumerate() {
+                *h = path_hash(&codes[starts[i]..starts[i + 1]]);
+            }
         }
-        let starts = self.starts;
-        let n = self.conversions.len();
         let path = |i: usize| &codes[starts[i]..starts[i + 1]];
-        let mut keys: Vec<(u64, u32)> = (0..n).map(|i| (path_hash(path(i)), i as u32)).collect();
+        let mut keys: Vec<(u64, u32)> = (0..n).map(|i| (hashes[i], i as u32)).collect();
         keys.sort_unstable_by(|a, b| {
             a.0.cmp(&b.0)
                 .then_with(|| path(a.1 as usize).cmp(path(b.1 as usize)))
