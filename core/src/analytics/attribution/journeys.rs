@@ -2,7 +2,8 @@
 //! (see the `attribution` module docs for the definition).
 
 use super::heuristic::decay_weights;
-use super::paths::{PathSet, PathSetBuilder, PathTable};
+use super::map_parallel;
+use super::paths::{merge, PathSet, PathSetBuilder, PathTable};
 use super::{AttributionConfig, AttributionModel, Dimension};
 use crate::analytics::event_log::{PropColumn, NULL_CODE};
 use crate::analytics::EventLog;
@@ -20,8 +21,10 @@ pub(crate) struct Cut {
 }
 
 /// The journeys of a log as aggregated paths in ChannelAttribution's format: what
-/// [`attribute`](super::attribute) runs its path models on. Rows are distinct paths sorted by
-/// channel names; channel names are joined by `separator`. Only the journey options of
+/// [`attribute`](super::attribute) runs its path models on. Rows are the distinct paths in the
+/// order they first appear (customers by key, then time), channel names joined by
+/// `separator`; [`attribute_paths`](super::attribute_paths) on these rows gives exactly the
+/// results of [`attribute`](super::attribute) (time decay aside). Only the journey options of
 /// `config` matter (not its models).
 ///
 /// ```
@@ -191,19 +194,18 @@ fn cut_blocks(log: &EventLog, config: &AttributionConfig, parallel: bool) -> Res
         ranges.iter().map(scan).collect()
     };
     let n_dim = plan.dim_names.len();
-    let mut builder =
-        PathSetBuilder::with_capacity(scanned.iter().map(|b| b.paths.code_count()).sum());
     let mut decay = vec![(vec![0.0; n_dim], vec![0.0; n_dim]); plan.half_lives.len()];
     let (mut unattributed_conversions, mut unattributed_value) = (0.0, 0.0);
+    let mut builders = Vec::with_capacity(scanned.len());
     for block in scanned {
-        builder.absorb(&block.paths);
+        builders.push(block.paths);
         for (acc, (conv, value)) in block.decay.into_iter().zip(&mut decay) {
             acc.add_into(conv, value);
         }
         unattributed_conversions += block.unattributed_conversions;
         unattributed_value += block.unattributed_value;
     }
-    let (paths, remap) = builder.finish(&plan.dim_names);
+    let (paths, remap) = merge(builders, &plan.dim_names);
     let n = paths.channels.len();
     let decay = decay
         .into_iter()
@@ -225,17 +227,6 @@ fn cut_blocks(log: &EventLog, config: &AttributionConfig, parallel: bool) -> Res
         unattributed_conversions,
         unattributed_value,
     })
-}
-
-#[cfg(feature = "parallel")]
-fn map_parallel<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync + Send) -> Vec<U> {
-    use rayon::prelude::*;
-    items.par_iter().map(f).collect()
-}
-
-#[cfg(not(feature = "parallel"))]
-fn map_parallel<T, U>(items: &[T], f: impl Fn(&T) -> U) -> Vec<U> {
-    items.iter().map(f).collect()
 }
 
 /// Time-decay credits of one block: dense for small dictionaries, sparse otherwise.

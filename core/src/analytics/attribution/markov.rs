@@ -173,7 +173,7 @@ impl Chain {
         let n = state_starts.len(); // path states + (start)
         let (conv_state, null_state) = (n as u32, n as u32 + 1);
         // Transition counts; transient ids shifted by one for (start). Every path adds its
-        // weights in the paths' canonical order, so the sums do not depend on the counter.
+        // weights in the paths' order, so the sums do not depend on the counter.
         let mut counts = Counter::new(n, dense_limit);
         let mut conv_count = vec![0.0; n];
         let mut value_sum = vec![0.0; n];

@@ -8,9 +8,12 @@
 //!   `total_null`).
 //!
 //! Both aggregate identical paths first, so the path models' work grows with the number of
-//! *distinct* paths. Results are deterministic: distinct paths are processed in a canonical order
-//! that depends only on the paths (a portable hash of their channel sequence), whatever order
-//! the input came in, on every platform.
+//! *distinct* paths. Results are deterministic: every pass over the distinct paths follows the
+//! order in which they first appear in the input (the log's order: customers by key, then time;
+//! or the rows of aggregated paths), and blocks of customers cut in parallel are merged in
+//! order, so the same input gives bit-identical results with or without the `parallel` feature
+//! and on every platform. Aggregated paths given in another row order give the same results up
+//! to floating-point rounding (sums taken in another order).
 //!
 //! # Journeys cut from a log
 //!
@@ -634,6 +637,22 @@ fn run_models(
             distinct_paths: set.len(),
         },
     })
+}
+
+/// `items.map(f)`, in order, with rayon when the `parallel` feature is on.
+#[cfg(feature = "parallel")]
+pub(crate) fn map_parallel<T: Sync, U: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> U + Sync + Send,
+) -> Vec<U> {
+    use rayon::prelude::*;
+    items.par_iter().map(f).collect()
+}
+
+/// `items.map(f)`, in order (the `parallel` feature is off).
+#[cfg(not(feature = "parallel"))]
+pub(crate) fn map_parallel<T, U>(items: &[T], f: impl Fn(&T) -> U) -> Vec<U> {
+    items.iter().map(f).collect()
 }
 
 /// `out[c] = total × weights[c] / Σ weights` (all zero when the weights sum to zero).

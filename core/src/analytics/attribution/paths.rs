@@ -3,17 +3,18 @@
 use crate::error::{Error, Location, Result};
 use hashbrown::{HashMap, HashTable};
 
-/// Distinct paths in canonical order, with totals per path. Channel codes are the ranks of the
-/// channel names; the canonical order is by [`path_hash`] of the codes, then by the codes, so
-/// it depends only on the paths themselves (not on input order, hasher seeds or platform).
+/// Distinct paths with totals per path, in the order they first appeared in the input (the log's
+/// order, customers by key then time, or the rows of aggregated paths). Channel codes are the
+/// ranks of the channel names. Every pass over the paths follows this order, so float sums are
+/// reproducible and memory is read sequentially.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PathSet {
     /// Channel names, sorted; a code indexes this.
     pub channels: Vec<String>,
-    /// The paths' channel codes, in an arena (not in canonical order).
-    codes: Vec<u32>,
-    /// Path `i` is `codes[spans[i].0..spans[i].1]`.
-    spans: Vec<(usize, usize)>,
+    /// Arenas of codes (one per block of the input): `arenas[b].0[arenas[b].1[j]..arenas[b].1[j + 1]]`.
+    arenas: Vec<(Vec<u32>, Vec<usize>)>,
+    /// Path `i` is path `refs[i].1` of arena `refs[i].0`.
+    refs: Vec<(u32, u32)>,
     /// Conversions per path.
     pub conversions: Vec<f64>,
     /// Conversion value per path.
@@ -28,8 +29,9 @@ impl PathSet {
     }
 
     pub fn path(&self, i: usize) -> &[u32] {
-        let (a, b) = self.spans[i];
-        &self.codes[a..b]
+        let (b, j) = self.refs[i];
+        let (codes, starts) = &self.arenas[b as usize];
+        &codes[starts[j as usize]..starts[j as usize + 1]]
     }
 
     pub fn total_conversions(&self) -> f64 {
@@ -41,8 +43,7 @@ impl PathSet {
     }
 }
 
-/// A portable 64-bit hash of a code sequence (the same on every platform and build): the
-/// canonical order of distinct paths.
+/// A portable 64-bit hash of a code sequence (the same on every platform and build).
 pub(crate) fn path_hash(codes: &[u32]) -> u64 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
     let mix = |h: u64, x: u64| {
@@ -88,12 +89,8 @@ impl PathSetBuilder {
 
     /// Adds `path` (non-empty) with these totals.
     pub fn add(&mut self, path: &[u32], conversions: f64, value: f64, nulls: f64) {
-        self.add_hashed(path_hash(path), path, conversions, value, nulls);
-    }
-
-    /// [`add`](Self::add) with `hash = path_hash(path)` already computed.
-    fn add_hashed(&mut self, hash: u64, path: &[u32], conversions: f64, value: f64, nulls: f64) {
         debug_assert!(!path.is_empty());
+        let hash = path_hash(path);
         let (codes, starts) = (&self.codes, &self.starts);
         let slice = |i: u32| &codes[starts[i as usize]..starts[i as usize + 1]];
         let id = match self.table.find(hash, |&i| slice(i) == path) {
@@ -117,81 +114,101 @@ impl PathSetBuilder {
         self.nulls[id] += nulls;
     }
 
-    /// Number of codes held.
-    pub fn code_count(&self) -> usize {
-        self.codes.len()
+    fn path(&self, i: usize) -> &[u32] {
+        &self.codes[self.starts[i]..self.starts[i + 1]]
     }
 
-    /// Adds every path of `other`, in the order `other` first saw them.
-    pub fn absorb(&mut self, other: &PathSetBuilder) {
-        for i in 0..other.conversions.len() {
-            self.add_hashed(
-                other.hashes[i],
-                &other.codes[other.starts[i]..other.starts[i + 1]],
-                other.conversions[i],
-                other.value[i],
-                other.nulls[i],
-            );
-        }
-    }
-
-    /// The paths, with codes renumbered to the ranks (by name) of the codes used, in canonical
-    /// order. `names[code]` is the name of an input code. Returns the set and, per input code,
-    /// its new code (`u32::MAX` when unused).
+    /// The paths, codes renumbered to the ranks (by name) of the codes used. `names[code]` is
+    /// the name of an input code. Returns the set and, per input code, its new code
+    /// (`u32::MAX` when unused).
     pub fn finish(self, names: &[&str]) -> (PathSet, Vec<u32>) {
-        drop(self.table);
-        let mut used = vec![false; names.len()];
-        for &c in &self.codes {
+        merge(vec![self], names)
+    }
+}
+
+/// Merges builders (blocks of one input, in order) into one [`PathSet`], exactly as if every
+/// path had been added to a single builder, block after block: paths in order of first
+/// appearance, each one's totals summed in block order. Paths are not copied: the set keeps
+/// the blocks' arenas. See [`PathSetBuilder::finish`] for the codes.
+pub(crate) fn merge(blocks: Vec<PathSetBuilder>, names: &[&str]) -> (PathSet, Vec<u32>) {
+    let mut used = vec![false; names.len()];
+    for b in &blocks {
+        for &c in &b.codes {
             used[c as usize] = true;
         }
-        let mut order: Vec<u32> = (0..names.len() as u32)
-            .filter(|&c| used[c as usize])
-            .collect();
-        order.sort_by(|&a, &b| names[a as usize].cmp(names[b as usize]));
-        let mut remap = vec![u32::MAX; names.len()];
-        for (rank, &c) in order.iter().enumerate() {
-            remap[c as usize] = rank as u32;
-        }
-        let mut codes = self.codes;
-        let starts = self.starts;
-        let n = self.conversions.len();
-        let mut hashes = self.hashes;
-        if remap
+    }
+    let mut order: Vec<u32> = (0..names.len() as u32)
+        .filter(|&c| used[c as usize])
+        .collect();
+    order.sort_by(|&a, &b| names[a as usize].cmp(names[b as usize]));
+    let mut remap = vec![u32::MAX; names.len()];
+    for (rank, &c) in order.iter().enumerate() {
+        remap[c as usize] = rank as u32;
+    }
+    let identity = remap
+        .iter()
+        .enumerate()
+        .all(|(c, &r)| r == c as u32 || r == u32::MAX);
+    let mut set = PathSet {
+        channels: order
             .iter()
-            .enumerate()
-            .any(|(c, &r)| r != c as u32 && r != u32::MAX)
-        {
-            for c in &mut codes {
+            .map(|&c| names[c as usize].to_string())
+            .collect(),
+        ..PathSet::default()
+    };
+    let mut table: HashTable<u32> = HashTable::new();
+    let mut hashes: Vec<u64> = Vec::new();
+    let single = blocks.len() == 1;
+    for mut b in blocks {
+        if !identity {
+            for c in &mut b.codes {
                 *c = remap[*c as usize];
             }
-            for (i, h) in hashes.iter_mut().enumerate() {
-                *h = path_hash(&codes[starts[i]..starts[i + 1]]);
-            }
         }
-        let path = |i: usize| &codes[starts[i]..starts[i + 1]];
-        let mut keys: Vec<(u64, u32)> = (0..n).map(|i| (hashes[i], i as u32)).collect();
-        keys.sort_unstable_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| path(a.1 as usize).cmp(path(b.1 as usize)))
-        });
-        let spans = keys
-            .iter()
-            .map(|&(_, i)| (starts[i as usize], starts[i as usize + 1]))
-            .collect();
-        let pick = |v: &[f64]| keys.iter().map(|&(_, i)| v[i as usize]).collect();
-        let set = PathSet {
-            channels: order
-                .iter()
-                .map(|&c| names[c as usize].to_string())
-                .collect(),
-            spans,
-            conversions: pick(&self.conversions),
-            value: pick(&self.value),
-            nulls: pick(&self.nulls),
-            codes,
-        };
-        (set, remap)
+        if single {
+            // One block: its paths are already distinct and in order.
+            set.refs = (0..b.conversions.len() as u32).map(|j| (0, j)).collect();
+            set.conversions = b.conversions;
+            set.value = b.value;
+            set.nulls = b.nulls;
+            set.arenas.push((b.codes, b.starts));
+            break;
+        }
+        let bi = set.arenas.len() as u32;
+        for i in 0..b.conversions.len() {
+            let hash = b.hashes[i];
+            let p = b.path(i);
+            let (arenas, refs) = (&set.arenas, &set.refs);
+            let found = table.find(hash, |&k| {
+                let (a, j) = refs[k as usize];
+                let (codes, starts) = if a == bi {
+                    (&b.codes, &b.starts)
+                } else {
+                    let (codes, starts) = &arenas[a as usize];
+                    (codes, starts)
+                };
+                &codes[starts[j as usize]..starts[j as usize + 1]] == p
+            });
+            let k = match found {
+                Some(&k) => k as usize,
+                None => {
+                    let k = set.refs.len();
+                    set.refs.push((bi, i as u32));
+                    hashes.push(hash);
+                    set.conversions.push(0.0);
+                    set.value.push(0.0);
+                    set.nulls.push(0.0);
+                    table.insert_unique(hash, k as u32, |&j| hashes[j as usize]);
+                    k
+                }
+            };
+            set.conversions[k] += b.conversions[i];
+            set.value[k] += b.value[i];
+            set.nulls[k] += b.nulls[i];
+        }
+        set.arenas.push((b.codes, b.starts));
     }
+    (set, remap)
 }
 
 /// Aggregated paths as ChannelAttribution takes them: one row per distinct path.
@@ -208,12 +225,11 @@ pub struct PathTable {
 }
 
 impl PathTable {
-    /// The rows of `set`, sorted by path (channel by channel, by name).
+    /// The rows of `set`, in its order (first appearance).
     pub(crate) fn from_set(set: &PathSet, separator: &str) -> PathTable {
-        let mut rows: Vec<usize> = (0..set.len()).collect();
-        rows.sort_unstable_by(|&a, &b| set.path(a).cmp(set.path(b)));
+        let rows = 0..set.len();
         let mut out = PathTable::default();
-        for &i in &rows {
+        for i in rows {
             let names: Vec<&str> = set
                 .path(i)
                 .iter()
@@ -333,7 +349,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn merges_identical_paths_and_sorts_by_name() {
+    fn merges_identical_paths_in_order_of_first_appearance() {
         let set = parse(
             &["b > a", "a", " b>a ", "c > a"],
             &[1.0, 2.0, 3.0, 0.0],
@@ -342,27 +358,48 @@ mod tests {
             ">",
         )
         .unwrap();
-        // "c > a" has no journeys: its channel `c` is not listed.
+        // "c > a" has no journeys: its channel `c` is not listed. Codes are name ranks.
         assert_eq!(set.channels, ["a", "b"]);
         assert_eq!(set.len(), 2);
-        let a = (0..2).find(|&i| set.path(i) == [0]).unwrap();
-        let ba = (0..2).find(|&i| set.path(i) == [1, 0]).unwrap();
-        assert_eq!((set.conversions[a], set.conversions[ba]), (2.0, 4.0));
-        assert_eq!((set.value[a], set.value[ba]), (20.0, 40.0));
-        assert_eq!((set.nulls[a], set.nulls[ba]), (1.0, 1.0));
-        // The order does not depend on the input order.
-        let again = parse(
-            &["c > a", " b>a ", "a", "b > a"],
-            &[0.0, 3.0, 2.0, 1.0],
-            None,
-            Some(&[0.0, 1.0, 1.0, 0.0]),
-            ">",
-        )
-        .unwrap();
-        assert_eq!(again.path(a), [0]);
+        assert_eq!(set.path(0), [1, 0]);
+        assert_eq!(set.path(1), [0]);
+        assert_eq!(set.conversions, [4.0, 2.0]);
+        assert_eq!(set.value, [40.0, 20.0]);
+        assert_eq!(set.nulls, [1.0, 1.0]);
         let table = PathTable::from_set(&set, " > ");
-        assert_eq!(table.path, ["a", "b > a"]);
-        assert_eq!(table.total_conversions, [2.0, 4.0]);
+        assert_eq!(table.path, ["b > a", "a"]);
+        assert_eq!(table.total_conversions, [4.0, 2.0]);
+    }
+
+    #[test]
+    fn merging_blocks_equals_one_builder() {
+        let paths: [&[u32]; 6] = [&[3, 1], &[2], &[3, 1], &[1, 1, 2], &[2], &[3, 1]];
+        let names = ["zz", "b", "a", "c"]; // code 0 unused; ranks: a=0, b=1, c=2
+        let mut one = PathSetBuilder::with_capacity(0);
+        let mut blocks = vec![
+            PathSetBuilder::with_capacity(0),
+            PathSetBuilder::with_capacity(0),
+        ];
+        for (i, p) in paths.iter().enumerate() {
+            let v = i as f64 * 1.5;
+            one.add(p, 1.0, v, 2.0);
+            blocks[usize::from(i >= 3)].add(p, 1.0, v, 2.0);
+        }
+        let (a, remap_a) = one.finish(&names);
+        let (b, remap_b) = merge(blocks, &names);
+        assert_eq!(remap_a, [u32::MAX, 1, 0, 2]);
+        assert_eq!(remap_a, remap_b);
+        assert_eq!(a.channels, ["a", "b", "c"]);
+        assert_eq!(a.len(), 3);
+        assert_eq!(b.len(), 3);
+        for i in 0..3 {
+            assert_eq!(a.path(i), b.path(i));
+        }
+        assert_eq!(a.path(0), [2, 1]);
+        assert_eq!(a.conversions, b.conversions);
+        assert_eq!(a.value, b.value);
+        assert_eq!(a.nulls, b.nulls);
+        assert_eq!(a.conversions, [3.0, 2.0, 1.0]);
     }
 
     #[test]
