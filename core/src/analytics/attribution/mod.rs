@@ -74,6 +74,9 @@
 //! every state that contains `c` into `(null)`; `P₋c(conv)` is the absorption probability of
 //! that chain, and the **removal effect** is `RE(c) = 1 - P₋c(conv) / P(conv)` (equivalently,
 //! the probability that a converting walk visits `c`). Credits: `conversions × RE(c) / Σ RE`.
+//! Each removal is one exact solve of the reduced chain; at order 1 with more than 32 channels,
+//! all removals come from one inverse `N = (I - Q)⁻¹` instead (a walk hits state `c` with
+//! probability `N[start][c] / N[c][c]`, then converts with `c`'s absorption probability).
 //!
 //! Value: each conversion's value is the mean value of the conversions that left from the same
 //! last state (as ChannelAttribution simulates it); `V` is the expected conversion value from
@@ -85,11 +88,21 @@
 //!
 //! The channels are players; a game gives each coalition `S` of channels a value `v(S)`
 //! ([`ShapleyGame`]), with `v(∅) = 0` and `v(all)` = the conversions (or the value). The Shapley
-//! value `φᵢ = Σ_{S ⊆ N∖{i}} |S|! (n-|S|-1)! / n! · (v(S ∪ {i}) - v(S))` is computed exactly
-//! for up to [`ShapleyOptions::max_exact_channels`] channels (all `2ⁿ` coalitions); above that,
+//! value `φᵢ = Σ_{S ⊆ N∖{i}} |S|! (n-|S|-1)! / n! · (v(S ∪ {i}) - v(S))` of the subsets game has
+//! a closed form and is always exact; for the Markov game it is computed exactly for up to
+//! [`ShapleyOptions::max_exact_channels`] channels (all `2ⁿ` coalitions); above that,
 //! by averaging marginal contributions over [`ShapleyOptions::samples`] random orders of the
 //! channels drawn from a generator seeded with [`ShapleyOptions::seed`] (still deterministic,
 //! still summing exactly to the total; [`ShapleyDetails`] says which was used).
+//!
+//! The classic example, by hand: `C1 > C2 > C3` converts once, `C1` and `C2 > C3` do not.
+//! Transitions: `(start)` → C1 2/3, → C2 1/3; C1 → C2 1/2, → `(null)` 1/2; C2 → C3 1;
+//! C3 → `(conversion)` 1/2, → `(null)` 1/2. `P(conv) = 2/3·1/2·1/2 + 1/3·1/2 = 1/3` (the observed
+//! rate). Without C1 only `(start)` → C2 → C3 converts: `1/6`, so `RE(C1) = 1 - (1/6)/(1/3) =
+//! 1/2`; without C2 or C3 nothing converts: `RE = 1`. Credits: `(1/2, 1, 1) / 2.5 = (0.2, 0.4,
+//! 0.4)`. Linear gives `1/3` each, position-based `(0.4, 0.2, 0.4)`, the subsets Shapley game
+//! `1/3` each, the Markov Shapley game `(1/6, 5/12, 5/12)` (`v({C2, C3}) = 1/2`, `v(all) = 1`,
+//! every other coalition 0).
 //!
 //! ```
 //! use jornada::analytics::attribution::{attribute_paths, AttributionModel};
@@ -212,7 +225,8 @@ pub enum ShapleyGame {
     /// order-`order` Markov chain of [`AttributionModel::Markov`] with every channel outside `S`
     /// removed: a channel's credit is its removal effect averaged over all coalitions, so null
     /// paths count. Exact up to [`ShapleyOptions::max_exact_channels`] channels (`2ⁿ` chain
-    /// solves), sampled above.
+    /// solves), sampled above (at most `samples × n` distinct chain solves, each cubic in the
+    /// number of states: keep the order low when there are many channels).
     Markov {
         /// Order of the chain.
         order: usize,
@@ -225,7 +239,7 @@ pub struct ShapleyOptions {
     /// The game (default [`ShapleyGame::Subsets`]).
     pub game: ShapleyGame,
     /// Exact computation over all `2ⁿ` coalitions up to this many channels (default 15, at most
-    /// 25); permutation sampling above.
+    /// 20); permutation sampling above.
     pub max_exact_channels: usize,
     /// Random channel orders averaged when sampling (default 1,000).
     pub samples: usize,
@@ -336,10 +350,10 @@ impl AttributionModel {
                 if let ShapleyGame::Markov { order } = o.game {
                     check_order(order, index, "game.order")?;
                 }
-                if o.max_exact_channels > 25 {
+                if o.max_exact_channels > 20 {
                     return bad(
                         "max_exact_channels",
-                        format!("{} exceeds 25 (2^25 coalitions)", o.max_exact_channels),
+                        format!("{} exceeds 20 (2^20 coalitions)", o.max_exact_channels),
                     );
                 }
                 if o.samples == 0 {
