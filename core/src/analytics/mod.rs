@@ -9,6 +9,8 @@
 //! - [`replay()`] runs a journey model over a log with the engine's own state machine;
 //!   [`stages`] turns a replay into figures per stage (time in stage, transition matrix,
 //!   probability to reach a target stage).
+//! - [`attribution`]: credit for conversions per channel: first/last touch, linear, position,
+//!   time decay, Markov removal effects (any order, exact) and Shapley values.
 //! - [`funnel`](funnel::funnel): ordered steps within a window, ClickHouse `windowFunnel`
 //!   semantics, exclusions, gaps, breakdowns.
 //! - [`paths`]: directly-follows graphs, top paths and their conversion, Sankey links, the
@@ -24,6 +26,7 @@
 pub mod absorbing;
 #[cfg(feature = "arrow")]
 pub mod arrow;
+pub mod attribution;
 pub mod effort;
 pub mod event_log;
 pub mod funnel;
@@ -36,12 +39,8 @@ pub mod stages;
 
 #[cfg(feature = "arrow")]
 pub use arrow::{ColumnNames, PropertyColumns};
-pub use replay::{
-    replay, ActionColumns, OnUnknown, Replay, ReplayOptions, ReplayStats, TransitionColumns,
-};
-pub use simulate::{simulate, SimConfig};
-pub use event_log::{Columns, EventLog, EventLogBuilder, PropColumn};
 pub use effort::{effort, CustomerEffort, EffortReport, EffortSpec, EffortSummary};
+pub use event_log::{Columns, EventLog, EventLogBuilder, PropColumn};
 pub use funnel::{
     funnel, funnel_customers, Breakdown, CustomerFunnel, Exclusion, FunnelGroup, FunnelOrder,
     FunnelReport, FunnelSpec, FunnelStep, StepStats,
@@ -50,10 +49,14 @@ pub use paths::{
     directly_follows, sankey, step_matrix, top_paths, DirectlyFollows, Edge, PathLabel, PathSpec,
     PathVariant, Sankey, SankeyLink, SankeyNode, StepMatrix, TopPaths,
 };
+pub use replay::{
+    replay, ActionColumns, OnUnknown, Replay, ReplayOptions, ReplayStats, TransitionColumns,
+};
 pub use retention::{
     retention, Cohort, OffsetTotal, Period, RepeatPurchase, Retention, RetentionSpec,
 };
 pub use select::EventFilter;
+pub use simulate::{simulate, SimConfig};
 
 #[cfg(test)]
 mod tests {
