@@ -4,7 +4,7 @@
 use crate::arrow_in::{self, ArrowTable, Col, Want};
 use crate::errors::{to_py, type_name, wrong_type, BindResult, Fail, OrRaise};
 use crate::model::Model;
-use crate::pyde::{Failed, Failure, PyDe};
+use crate::pyde::{Failed, Failure, Known, PyDe};
 use crate::records::{CustomerView, Erasure, Outcome};
 use crate::rowde::{RowDe, RowFields};
 use crate::table::{html, Columns, Table};
@@ -31,6 +31,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyMapping, PyString, PyTuple};
 #[pyclass(module = "jornada")]
 pub struct Engine {
     inner: jornada::Engine,
+    known: Known,
 }
 
 fn raise<T>(py: Python<'_>, r: Result<T, Error>) -> PyResult<T> {
@@ -235,6 +236,11 @@ impl Spec {
 }
 
 impl Engine {
+    fn wrap(py: Python<'_>, inner: jornada::Engine) -> Engine {
+        let known = Known::new(py, inner.model());
+        Engine { inner, known }
+    }
+
     fn ingest_dicts(&mut self, items: Vec<Bound<'_, PyAny>>) -> PyResult<Outcome> {
         let failures: Vec<Failure> = items.iter().map(|_| Failure::default()).collect();
         let mut early = Vec::new();
@@ -244,20 +250,22 @@ impl Engine {
             }
         }
         let mut out = if early.is_empty() {
+            let known = &self.known;
             self.inner.ingest_batch_from(
                 items
                     .iter()
                     .zip(&failures)
-                    .map(|(item, f)| PyDe::new(item.clone(), f)),
+                    .map(|(item, f)| PyDe::new(item.clone(), f, known)),
             )
         } else {
             // Elements that are not mappings are rejected here; the others go as one batch.
             let good: Vec<usize> = (0..items.len())
                 .filter(|i| !early.iter().any(|r| r.index == *i))
                 .collect();
+            let known = &self.known;
             let mut out = self.inner.ingest_batch_from(
                 good.iter()
-                    .map(|&i| PyDe::new(items[i].clone(), &failures[i])),
+                    .map(|&i| PyDe::new(items[i].clone(), &failures[i], known)),
             );
             for r in &mut out.rejected {
                 r.index = good[r.index];
@@ -305,10 +313,8 @@ impl Engine {
 impl Engine {
     /// An empty engine for a model.
     #[new]
-    fn new(model: &Model) -> Engine {
-        Engine {
-            inner: jornada::Engine::new(model.inner.clone()),
-        }
+    fn new(py: Python<'_>, model: &Model) -> Engine {
+        Engine::wrap(py, jornada::Engine::new(model.inner.clone()))
     }
 
     /// The model.
@@ -332,10 +338,8 @@ impl Engine {
     fn ingest(&mut self, py: Python<'_>, touchpoint: &Bound<'_, PyAny>) -> PyResult<Outcome> {
         raise(py, check_mapping(touchpoint, None))?;
         let failure = Failure::default();
-        match self
-            .inner
-            .ingest_from(PyDe::new(touchpoint.clone(), &failure))
-        {
+        let Engine { inner, known } = self;
+        match inner.ingest_from(PyDe::new(touchpoint.clone(), &failure, known)) {
             Ok(out) => Ok(Outcome(out)),
             Err(e) => Err(touchpoint_error(py, e, &failure)),
         }
@@ -480,7 +484,8 @@ impl Engine {
     /// An engine from `snapshot()` bytes; damaged bytes raise `CorruptSnapshotError`.
     #[staticmethod]
     fn restore(py: Python<'_>, data: PyBackedBytes) -> PyResult<Engine> {
-        raise(py, py.detach(|| jornada::Engine::restore(&data))).map(|inner| Engine { inner })
+        raise(py, py.detach(|| jornada::Engine::restore(&data)))
+            .map(|inner| Engine::wrap(py, inner))
     }
 
     fn __reduce__<'py>(

@@ -87,29 +87,67 @@ impl PathRef<'_> {
     }
 }
 
-/// One Python value, at a field path.
-pub struct PyDe<'a, 'py> {
-    obj: Bound<'py, PyAny>,
-    path: PathRef<'a>,
-    failure: &'a Failure,
+/// The names a touchpoint usually holds (field names, identity kinds, channels, event kinds) as
+/// interned Python strings. A key or value that *is* one of these objects (CPython interns the
+/// string literals of a program) reaches the core as borrowed text, without a conversion.
+pub struct Known {
+    items: Vec<(Py<PyString>, Box<str>)>,
 }
 
-impl<'a, 'py> PyDe<'a, 'py> {
+impl Known {
+    /// The names of a model.
+    pub fn new(py: Python<'_>, model: &jornada::Model) -> Known {
+        let fixed = ["id", "channel", "kind", "at", "value", "properties"];
+        let names = fixed
+            .into_iter()
+            .chain(model.identity_kind_names())
+            .chain(model.channel_names())
+            .chain(model.event_kind_names());
+        Known {
+            items: names
+                .map(|n| (PyString::intern(py, n).unbind(), n.into()))
+                .collect(),
+        }
+    }
+
+    #[inline]
+    fn find(&self, obj: &Bound<'_, PyAny>) -> Option<&str> {
+        let p = obj.as_ptr();
+        self.items
+            .iter()
+            .find(|(o, _)| o.as_ptr() == p)
+            .map(|(_, s)| &**s)
+    }
+}
+
+/// One Python value, at a field path; `'a` is the lifetime of the known names and the failure
+/// slot (text borrowed from the known names lives that long), `'p` that of the path.
+pub struct PyDe<'a, 'p, 'py> {
+    obj: Bound<'py, PyAny>,
+    path: PathRef<'p>,
+    failure: &'a Failure,
+    known: &'a Known,
+}
+
+impl<'a, 'py> PyDe<'a, 'static, 'py> {
     /// The deserializer of a top-level object (a touchpoint).
-    pub fn new(obj: Bound<'py, PyAny>, failure: &'a Failure) -> Self {
+    pub fn new(obj: Bound<'py, PyAny>, failure: &'a Failure, known: &'a Known) -> Self {
         PyDe {
             obj,
             path: PathRef::Root,
             failure,
+            known,
         }
     }
+}
 
+impl PyDe<'_, '_, '_> {
     fn py_err(&self, e: PyErr) -> DeError {
         self.failure.set(Failed::Python(e))
     }
 }
 
-impl<'de> Deserializer<'de> for PyDe<'_, '_> {
+impl<'de> Deserializer<'de> for PyDe<'de, '_, '_> {
     type Error = DeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
@@ -121,8 +159,12 @@ impl<'de> Deserializer<'de> for PyDe<'_, '_> {
             return v.visit_bool(b.is_true());
         }
         if let Ok(s) = obj.cast::<PyString>() {
+            if let Some(name) = self.known.find(obj) {
+                return v.visit_borrowed_str(name);
+            }
             return match s.to_cow() {
-                Ok(text) => v.visit_str(&text),
+                Ok(std::borrow::Cow::Owned(text)) => v.visit_string(text),
+                Ok(std::borrow::Cow::Borrowed(text)) => v.visit_str(text),
                 Err(e) => Err(self.py_err(e)),
             };
         }
@@ -149,6 +191,7 @@ impl<'de> Deserializer<'de> for PyDe<'_, '_> {
                 value: None,
                 base: &self.path,
                 failure: self.failure,
+                known: self.known,
             });
         }
         if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
@@ -164,6 +207,7 @@ impl<'de> Deserializer<'de> for PyDe<'_, '_> {
                 index: 0,
                 base: &self.path,
                 failure: self.failure,
+                known: self.known,
             });
         }
         if let Ok(m) = obj.cast::<PyMapping>() {
@@ -180,6 +224,7 @@ impl<'de> Deserializer<'de> for PyDe<'_, '_> {
                 value: None,
                 base: &self.path,
                 failure: self.failure,
+                known: self.known,
             });
         }
         if self.path.is_at() {
@@ -218,26 +263,32 @@ impl<'de> Deserializer<'de> for PyDe<'_, '_> {
     }
 }
 
-struct MapDe<'a, 'py, I> {
+struct MapDe<'a, 'p, 'py, I> {
     items: I,
-    value: Option<(Bound<'py, PyAny>, String)>,
-    base: &'a PathRef<'a>,
+    value: Option<(Bound<'py, PyAny>, std::borrow::Cow<'a, str>)>,
+    base: &'p PathRef<'p>,
     failure: &'a Failure,
+    known: &'a Known,
 }
 
-impl<'de, 'py, I> MapAccess<'de> for MapDe<'_, 'py, I>
+impl<'a, 'py, I> MapAccess<'a> for MapDe<'a, '_, 'py, I>
 where
     I: Iterator<Item = (Bound<'py, PyAny>, Bound<'py, PyAny>)>,
 {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(
+    fn next_key_seed<K: DeserializeSeed<'a>>(
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, DeError> {
         let Some((k, v)) = self.items.next() else {
             return Ok(None);
         };
+        if let Some(name) = self.known.find(&k) {
+            let r = seed.deserialize(BorrowedStrDe(name)).map(Some);
+            self.value = Some((v, std::borrow::Cow::Borrowed(name)));
+            return r;
+        }
         let name = match k.cast::<PyString>() {
             Ok(s) => match s.to_cow() {
                 Ok(c) => c.into_owned(),
@@ -252,11 +303,11 @@ where
             }
         };
         let r = seed.deserialize(StrDe(&name)).map(Some);
-        self.value = Some((v, name));
+        self.value = Some((v, std::borrow::Cow::Owned(name)));
         r
     }
 
-    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, DeError> {
+    fn next_value_seed<S: DeserializeSeed<'a>>(&mut self, seed: S) -> Result<S::Value, DeError> {
         let (obj, name) = self
             .value
             .take()
@@ -265,24 +316,26 @@ where
             obj,
             path: PathRef::Key(self.base, &name),
             failure: self.failure,
+            known: self.known,
         })
     }
 }
 
-struct SeqDe<'a, I> {
+struct SeqDe<'a, 'p, I> {
     items: I,
     index: usize,
-    base: &'a PathRef<'a>,
+    base: &'p PathRef<'p>,
     failure: &'a Failure,
+    known: &'a Known,
 }
 
-impl<'de, 'py, I> SeqAccess<'de> for SeqDe<'_, I>
+impl<'a, 'py, I> SeqAccess<'a> for SeqDe<'a, '_, I>
 where
     I: Iterator<Item = Bound<'py, PyAny>>,
 {
     type Error = DeError;
 
-    fn next_element_seed<S: DeserializeSeed<'de>>(
+    fn next_element_seed<S: DeserializeSeed<'a>>(
         &mut self,
         seed: S,
     ) -> Result<Option<S::Value>, DeError> {
@@ -295,6 +348,7 @@ where
             obj,
             path,
             failure: self.failure,
+            known: self.known,
         })
         .map(Some)
     }
@@ -308,6 +362,23 @@ impl<'de> Deserializer<'de> for StrDe<'_> {
 
     fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
         v.visit_str(self.0)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+/// A map key known to the model, borrowed.
+struct BorrowedStrDe<'a>(&'a str);
+
+impl<'de> Deserializer<'de> for BorrowedStrDe<'de> {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+        v.visit_borrowed_str(self.0)
     }
 
     serde::forward_to_deserialize_any! {

@@ -396,6 +396,9 @@ impl<'de> de::Deserialize<'de> for Str<'de> {
             fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Str<'de>, E> {
                 Ok(Str(Cow::Owned(v.to_string())))
             }
+            fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(v)))
+            }
         }
         d.deserialize_str(V)
     }
@@ -440,6 +443,9 @@ impl<'de> de::Deserialize<'de> for Scalar<'de> {
             }
             fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Scalar<'de>, E> {
                 Ok(Scalar::Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(Cow::Owned(v)))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Scalar<'de>, E> {
                 Ok(Scalar::I64(v))
