@@ -377,7 +377,10 @@ impl Engine {
     /// read when listed in `properties` (names, or a dict property → column); other columns are
     /// ignored. A null cell is an absent value (as `null` in JSON). The GIL is released while
     /// the engine works.
-    #[pyo3(signature = (data, *, customer=None, identities=None, at="at".to_string(), channel="channel".to_string(), kind="kind".to_string(), value=Some("value".to_string()), id=Some("id".to_string()), properties=None))]
+    #[pyo3(
+        signature = (data, *, customer=None, identities=None, at="at".to_string(), channel="channel".to_string(), kind="kind".to_string(), value=Some("value".to_string()), id=Some("id".to_string()), properties=None),
+        text_signature = "(self, data, *, customer=None, identities=None, at='at', channel='channel', kind='kind', value='value', id='id', properties=None)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn ingest_many(
         &mut self,

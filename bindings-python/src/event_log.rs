@@ -373,7 +373,10 @@ impl EventLog {
     /// property name to column). Errors name the row and column. The GIL is released while the
     /// log is built and sorted.
     #[classmethod]
-    #[pyo3(signature = (data, *, customer="customer".to_string(), at="at".to_string(), channel="channel".to_string(), kind="kind".to_string(), value=Some("value".to_string()), properties=None))]
+    #[pyo3(
+        signature = (data, *, customer="customer".to_string(), at="at".to_string(), channel="channel".to_string(), kind="kind".to_string(), value=Some("value".to_string()), properties=None),
+        text_signature = "($cls, data, *, customer='customer', at='at', channel='channel', kind='kind', value='value', properties=None)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn from_frame(
         _cls: &Bound<'_, PyType>,

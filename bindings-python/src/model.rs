@@ -125,6 +125,11 @@ impl Model {
             .collect()
     }
 
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        let from_json = slf.get_type().getattr("from_json")?;
+        Ok((from_json, (slf.get().inner.to_json(),)))
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "Model({:?}: {} stages, {} rules)",
