@@ -29,5 +29,14 @@ step "rust: the demo runs"
 cargo run --quiet --locked -p jornada --example demo > /dev/null
 echo "demo ok"
 
+step "python: the binding (bindings-python/test.sh: venv, release build, pytest)"
+pylog=$(mktemp)
+bash bindings-python/test.sh 2>&1 | tee "$pylog"
+py_passed=$(grep -Eo '[0-9]+ passed' "$pylog" | tail -1 | awk '{print $1+0}')
+py_failed=$(grep -Eo '[0-9]+ failed' "$pylog" | tail -1 | awk '{print $1+0}')
+rm -f "$pylog"
+
 echo
 echo "rust: $passed passed, $failed failed"
+echo "python: ${py_passed:-0} passed, ${py_failed:-0} failed"
+echo "total: $((passed + ${py_passed:-0})) passed, $((failed + ${py_failed:-0})) failed"
