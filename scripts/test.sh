@@ -32,8 +32,8 @@ echo "demo ok"
 step "python: the binding (bindings-python/test.sh: venv, release build, pytest)"
 pylog=$(mktemp)
 bash bindings-python/test.sh 2>&1 | tee "$pylog"
-py_passed=$(grep -Eo '[0-9]+ passed' "$pylog" | tail -1 | awk '{print $1+0}')
-py_failed=$(grep -Eo '[0-9]+ failed' "$pylog" | tail -1 | awk '{print $1+0}')
+py_passed=$(grep -Eo '[0-9]+ passed' "$pylog" | tail -1 | awk '{print $1+0}' || true)
+py_failed=$(grep -Eo '[0-9]+ failed' "$pylog" | tail -1 | awk '{print $1+0}' || true)
 rm -f "$pylog"
 
 echo

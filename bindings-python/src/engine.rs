@@ -129,8 +129,8 @@ impl Spec {
     fn resolve(table: &ArrowTable, model: &jornada::Model, n: &Names<'_, '_>) -> BindResult<Spec> {
         let kinds: Vec<&str> = model.identity_kind_names().collect();
         let mut idents: Vec<(String, String)> = Vec::new();
-        if let Some(c) = &n.customer {
-            idents.push((kinds[0].to_string(), c.clone()));
+        if let (Some(c), Some(first)) = (&n.customer, kinds.first()) {
+            idents.push((first.to_string(), c.clone()));
         }
         if let Some(map) = n.identities.filter(|m| !m.is_none()) {
             let d = map.cast::<PyDict>().map_err(|_| {
@@ -163,7 +163,7 @@ impl Spec {
         if idents.is_empty() {
             return Err(Fail::Custom {
                 code: "missing_identity",
-                field: kinds[0].into(),
+                field: kinds.first().copied().unwrap_or_default().into(),
                 index: None,
                 message: format!(
                     "no identity column: the model's identity kinds are {}; name a column with \

@@ -191,3 +191,12 @@ def test_docstring_examples():
         assert result.failed == 0, module.__name__
         tried += result.attempted
     assert tried >= 15
+
+
+def test_year_zero_times_stay_usable(engine):
+    out = engine.ingest(tp(at="0000-06-01T00:00:00Z"))
+    t = out.transitions[0]
+    assert t.at_ms < -62_000_000_000_000
+    assert "0000-06-01T00:00:00Z" in repr(t)
+    with pytest.raises(jd.InvalidTimestampError):
+        t.at

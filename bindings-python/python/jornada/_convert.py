@@ -29,13 +29,24 @@ def datetime_from_ms(ms: int) -> _dt.datetime:
 
     >>> datetime_from_ms(1772359200000)
     datetime.datetime(2026, 3, 1, 10, 0, tzinfo=datetime.timezone.utc)
+
+    jornada's times span the years 0000 to 9999; ``datetime`` starts at year 1, so the first year
+    raises ``InvalidTimestampError`` (the records' ``at_ms`` still has it).
     """
-    return _EPOCH + _dt.timedelta(milliseconds=ms)
+    try:
+        return _EPOCH + _dt.timedelta(milliseconds=ms)
+    except OverflowError:
+        from ._errors import InvalidTimestampError
+
+        raise InvalidTimestampError(
+            f"{ms} ms is before year 1, outside what datetime holds; use at_ms",
+            code="invalid_timestamp",
+        ) from None
 
 
 def datetimes_from_ms(values: List[Optional[int]]) -> List[Optional[_dt.datetime]]:
     """A column of epoch milliseconds (``None`` for nulls) as UTC datetimes."""
-    return [None if v is None else _EPOCH + _dt.timedelta(milliseconds=v) for v in values]
+    return [None if v is None else datetime_from_ms(v) for v in values]
 
 
 def to_pyarrow(table: Any) -> Any:
