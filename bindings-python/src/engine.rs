@@ -236,9 +236,9 @@ impl Spec {
 }
 
 impl Engine {
-    fn wrap(py: Python<'_>, inner: jornada::Engine) -> Engine {
+    fn wrap(py: Python<'_>, inner: jornada::Engine) -> PyResult<Engine> {
         let known = Known::new(py, inner.model());
-        Engine { inner, known }
+        Ok(Engine { inner, known })
     }
 
     fn ingest_dicts(&mut self, items: Vec<Bound<'_, PyAny>>) -> PyResult<Outcome> {
@@ -313,7 +313,7 @@ impl Engine {
 impl Engine {
     /// An empty engine for a model.
     #[new]
-    fn new(py: Python<'_>, model: &Model) -> Engine {
+    fn new(py: Python<'_>, model: &Model) -> PyResult<Engine> {
         Engine::wrap(py, jornada::Engine::new(model.inner.clone()))
     }
 
@@ -487,8 +487,8 @@ impl Engine {
     /// An engine from `snapshot()` bytes; damaged bytes raise `CorruptSnapshotError`.
     #[staticmethod]
     fn restore(py: Python<'_>, data: PyBackedBytes) -> PyResult<Engine> {
-        raise(py, py.detach(|| jornada::Engine::restore(&data)))
-            .map(|inner| Engine::wrap(py, inner))
+        let inner = raise(py, py.detach(|| jornada::Engine::restore(&data)))?;
+        Engine::wrap(py, inner)
     }
 
     fn __reduce__<'py>(

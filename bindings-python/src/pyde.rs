@@ -85,38 +85,74 @@ impl PathRef<'_> {
     fn is_at(&self) -> bool {
         matches!(self, PathRef::Key(PathRef::Root, "at"))
     }
+
+    /// Whether the value here is usually a name the model knows (a channel or an event kind).
+    fn holds_a_name(&self) -> bool {
+        matches!(self, PathRef::Key(PathRef::Root, "channel" | "kind"))
+    }
 }
 
-/// The names a touchpoint usually holds (field names, identity kinds, channels, event kinds) as
-/// interned Python strings. A key or value that *is* one of these objects (CPython interns the
-/// string literals of a program) reaches the core as borrowed text, without a conversion.
+/// The names a touchpoint usually holds (field names, identity kinds, channels, event kinds). A
+/// key or value equal to one of them reaches the core as borrowed text, with no conversion: first
+/// by identity with the interned Python string (CPython interns the string literals of a
+/// program), else by comparing the text in place (`PyUnicode_CompareWithASCIIString`, names of
+/// the same length only). Non-ASCII names take the ordinary path.
 pub struct Known {
-    items: Vec<(Py<PyString>, Box<str>)>,
+    items: Vec<KnownName>,
+}
+
+struct KnownName {
+    object: Py<PyString>,
+    name: Box<str>,
+    /// The name NUL-terminated, for ASCII names (compared in place).
+    ascii: Option<std::ffi::CString>,
 }
 
 impl Known {
     /// The names of a model.
     pub fn new(py: Python<'_>, model: &jornada::Model) -> Known {
         let fixed = ["id", "channel", "kind", "at", "value", "properties"];
+        let mut items: Vec<KnownName> = Vec::new();
         let names = fixed
             .into_iter()
             .chain(model.identity_kind_names())
             .chain(model.channel_names())
             .chain(model.event_kind_names());
-        Known {
-            items: names
-                .map(|n| (PyString::intern(py, n).unbind(), n.into()))
-                .collect(),
+        for n in names {
+            if items.iter().any(|k| &*k.name == n) {
+                continue;
+            }
+            items.push(KnownName {
+                object: PyString::intern(py, n).unbind(),
+                name: n.into(),
+                ascii: n
+                    .is_ascii()
+                    .then(|| std::ffi::CString::new(n).ok())
+                    .flatten(),
+            });
         }
+        Known { items }
     }
 
+    /// The known name equal to `s`, if any.
     #[inline]
-    fn find(&self, obj: &Bound<'_, PyAny>) -> Option<&str> {
-        let p = obj.as_ptr();
+    fn find(&self, s: &Bound<'_, PyString>) -> Option<&str> {
+        let p = s.as_ptr();
+        if let Some(k) = self.items.iter().find(|k| k.object.as_ptr() == p) {
+            return Some(&k.name);
+        }
+        // SAFETY: `p` is a live `str` object (the GIL is held through `s`); both calls are in the
+        // limited API, raise nothing for a `str` argument and only read it.
+        let len = unsafe { pyo3::ffi::PyUnicode_GetLength(p) };
         self.items
             .iter()
-            .find(|(o, _)| o.as_ptr() == p)
-            .map(|(_, s)| &**s)
+            .filter(|k| k.name.len() as isize == len)
+            .find(|k| {
+                k.ascii.as_ref().is_some_and(|c| unsafe {
+                    pyo3::ffi::PyUnicode_CompareWithASCIIString(p, c.as_ptr()) == 0
+                })
+            })
+            .map(|k| &*k.name)
     }
 }
 
@@ -159,8 +195,10 @@ impl<'de> Deserializer<'de> for PyDe<'de, '_, '_> {
             return v.visit_bool(b.is_true());
         }
         if let Ok(s) = obj.cast::<PyString>() {
-            if let Some(name) = self.known.find(obj) {
-                return v.visit_borrowed_str(name);
+            if self.path.holds_a_name() {
+                if let Some(name) = self.known.find(s) {
+                    return v.visit_borrowed_str(name);
+                }
             }
             return match s.to_cow() {
                 Ok(std::borrow::Cow::Owned(text)) => v.visit_string(text),
@@ -284,7 +322,7 @@ where
         let Some((k, v)) = self.items.next() else {
             return Ok(None);
         };
-        if let Some(name) = self.known.find(&k) {
+        if let Some(name) = k.cast::<PyString>().ok().and_then(|s| self.known.find(s)) {
             let r = seed.deserialize(BorrowedStrDe(name)).map(Some);
             self.value = Some((v, std::borrow::Cow::Borrowed(name)));
             return r;
