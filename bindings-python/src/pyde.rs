@@ -98,7 +98,10 @@ impl PathRef<'_> {
 /// program), else by comparing the text in place (`PyUnicode_CompareWithASCIIString`, names of
 /// the same length only). Non-ASCII names take the ordinary path.
 pub struct Known {
-    items: Vec<KnownName>,
+    /// Field names: the fixed ones and the identity kinds.
+    fields: Vec<KnownName>,
+    /// Channel and event kind names.
+    values: Vec<KnownName>,
 }
 
 struct KnownName {
@@ -112,48 +115,60 @@ impl Known {
     /// The names of a model.
     pub fn new(py: Python<'_>, model: &jornada::Model) -> Known {
         let fixed = ["id", "channel", "kind", "at", "value", "properties"];
-        let mut items: Vec<KnownName> = Vec::new();
-        let names = fixed
-            .into_iter()
-            .chain(model.identity_kind_names())
-            .chain(model.channel_names())
-            .chain(model.event_kind_names());
-        for n in names {
-            if items.iter().any(|k| &*k.name == n) {
-                continue;
+        let list = |names: &mut dyn Iterator<Item = &str>| {
+            let mut items: Vec<KnownName> = Vec::new();
+            for n in names {
+                if items.iter().any(|k| &*k.name == n) {
+                    continue;
+                }
+                items.push(KnownName {
+                    object: PyString::intern(py, n).unbind(),
+                    name: n.into(),
+                    ascii: n
+                        .is_ascii()
+                        .then(|| std::ffi::CString::new(n).ok())
+                        .flatten(),
+                });
             }
-            items.push(KnownName {
-                object: PyString::intern(py, n).unbind(),
-                name: n.into(),
-                ascii: n
-                    .is_ascii()
-                    .then(|| std::ffi::CString::new(n).ok())
-                    .flatten(),
-            });
+            items
+        };
+        Known {
+            fields: list(&mut fixed.into_iter().chain(model.identity_kind_names())),
+            values: list(&mut model.channel_names().chain(model.event_kind_names())),
         }
-        Known { items }
     }
 
-    /// The known name equal to `s`, if any.
+    /// The field name equal to `s`, if any.
     #[inline]
-    fn find(&self, s: &Bound<'_, PyString>) -> Option<&str> {
-        let p = s.as_ptr();
-        if let Some(k) = self.items.iter().find(|k| k.object.as_ptr() == p) {
-            return Some(&k.name);
-        }
-        // SAFETY: `p` is a live `str` object (the GIL is held through `s`); both calls are in the
-        // limited API, raise nothing for a `str` argument and only read it.
-        let len = unsafe { pyo3::ffi::PyUnicode_GetLength(p) };
-        self.items
-            .iter()
-            .filter(|k| k.name.len() as isize == len)
-            .find(|k| {
-                k.ascii.as_ref().is_some_and(|c| unsafe {
-                    pyo3::ffi::PyUnicode_CompareWithASCIIString(p, c.as_ptr()) == 0
-                })
-            })
-            .map(|k| &*k.name)
+    fn field(&self, s: &Bound<'_, PyString>) -> Option<&str> {
+        find(&self.fields, s)
     }
+
+    /// The channel or event kind name equal to `s`, if any.
+    #[inline]
+    fn value(&self, s: &Bound<'_, PyString>) -> Option<&str> {
+        find(&self.values, s)
+    }
+}
+
+#[inline]
+fn find<'k>(items: &'k [KnownName], s: &Bound<'_, PyString>) -> Option<&'k str> {
+    let p = s.as_ptr();
+    if let Some(k) = items.iter().find(|k| k.object.as_ptr() == p) {
+        return Some(&k.name);
+    }
+    // SAFETY: `p` is a live `str` object (the GIL is held through `s`); both calls are in the
+    // limited API, raise nothing for a `str` argument and only read it.
+    let len = unsafe { pyo3::ffi::PyUnicode_GetLength(p) };
+    items
+        .iter()
+        .filter(|k| k.name.len() as isize == len)
+        .find(|k| {
+            k.ascii.as_ref().is_some_and(|c| unsafe {
+                pyo3::ffi::PyUnicode_CompareWithASCIIString(p, c.as_ptr()) == 0
+            })
+        })
+        .map(|k| &*k.name)
 }
 
 /// One Python value, at a field path; `'a` is the lifetime of the known names and the failure
@@ -196,7 +211,7 @@ impl<'de> Deserializer<'de> for PyDe<'de, '_, '_> {
         }
         if let Ok(s) = obj.cast::<PyString>() {
             if self.path.holds_a_name() {
-                if let Some(name) = self.known.find(s) {
+                if let Some(name) = self.known.value(s) {
                     return v.visit_borrowed_str(name);
                 }
             }
@@ -322,7 +337,13 @@ where
         let Some((k, v)) = self.items.next() else {
             return Ok(None);
         };
-        if let Some(name) = k.cast::<PyString>().ok().and_then(|s| self.known.find(s)) {
+        let top = matches!(self.base, PathRef::Root);
+        if let Some(name) = k
+            .cast::<PyString>()
+            .ok()
+            .filter(|_| top)
+            .and_then(|s| self.known.field(s))
+        {
             let r = seed.deserialize(BorrowedStrDe(name)).map(Some);
             self.value = Some((v, std::borrow::Cow::Borrowed(name)));
             return r;
