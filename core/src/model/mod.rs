@@ -196,6 +196,14 @@ impl Model {
         serde_json::to_string_pretty(&self.inner.spec).expect("a model spec always serializes")
     }
 
+    /// This model with its `scoring` table replaced (validated like the rest of the model), e.g.
+    /// one fitted from history by [`analytics::stages::scoring_spec`](crate::analytics::stages::scoring_spec).
+    pub fn with_scoring(&self, scoring: spec::ScoringSpec) -> Result<Model> {
+        let mut s = self.spec().clone();
+        s.scoring = Some(scoring);
+        Model::from_spec(s)
+    }
+
     /// The parsed form.
     pub fn spec(&self) -> &ModelSpec {
         &self.inner.spec
