@@ -153,6 +153,18 @@ impl Engine {
     /// Ingests a batch of touchpoints read from deserializers, as one call: like
     /// [`ingest_batch`](Self::ingest_batch), every valid touchpoint is applied in order and the
     /// others are listed in [`Outcome::rejected`] with their position.
+    ///
+    /// ```
+    /// use jornada::{Engine, Model};
+    /// let mut engine = Engine::new(Model::preset("ecommerce").unwrap());
+    /// let batch = serde_json::json!([
+    ///     {"customer_id": "c1", "channel": "web", "kind": "page_view", "at": 0},
+    ///     {"customer_id": "c2", "channel": "fax", "kind": "page_view", "at": 0},
+    /// ]);
+    /// let out = engine.ingest_batch_from(batch.as_array().unwrap().iter().cloned());
+    /// assert_eq!((out.rejected[0].index, out.rejected[0].error.code()), (1, "unknown_channel"));
+    /// assert_eq!(engine.customer_ids(), ["c1"]);
+    /// ```
     pub fn ingest_batch_from<'de, I>(&mut self, items: I) -> Outcome
     where
         I: IntoIterator,
