@@ -17,6 +17,7 @@ from __future__ import annotations
 from ._errors import (
     CapacityExceededError,
     CorruptSnapshotError,
+    ModelMismatchError,
     ERROR_CLASSES,
     InvalidDurationError,
     InvalidJsonError,
@@ -63,6 +64,7 @@ __all__ = [
     "CapacityExceededError",
     "ConsentEntry",
     "CorruptSnapshotError",
+    "ModelMismatchError",
     "CustomerView",
     "ERROR_CLASSES",
     "Engine",

@@ -156,6 +156,12 @@ class CorruptSnapshotError(JornadaError):
     code = "corrupt_snapshot"
 
 
+class ModelMismatchError(JornadaError):
+    """Saved state belongs to another model than the one given."""
+
+    code = "model_mismatch"
+
+
 class CapacityExceededError(JornadaError):
     """An internal limit was reached."""
 
@@ -188,6 +194,7 @@ ERROR_CLASSES: Dict[str, Type[JornadaError]] = {
         UnknownCustomerError,
         SnapshotVersionError,
         CorruptSnapshotError,
+        ModelMismatchError,
         CapacityExceededError,
         IoError,
     )
