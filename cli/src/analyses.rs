@@ -252,7 +252,7 @@ pub fn transitions_table(a: &Analysis, top: usize) -> Table {
         .map(|(i, j)| (i, j, m.counts[i * n + j]))
         .filter(|c| c.2 > 0)
         .collect();
-    cells.sort_by(|x, y| y.2.cmp(&x.2));
+    cells.sort_by_key(|c| std::cmp::Reverse(c.2));
     let mut t = Table::new(&[
         "from",
         "to",

@@ -432,6 +432,7 @@ fn run_cmd(input: &Input, out: &Path) -> Result<()> {
     // Stages per customer: final stage and the first entry into each stage.
     let n = r.n_customers();
     let mut first: Vec<Vec<Option<i64>>> = vec![vec![None; n]; stage_names.len()];
+    #[allow(clippy::needless_range_loop)]
     for c in 0..n {
         for i in r.history(c) {
             let s = t.to[i] as usize;
