@@ -33,6 +33,9 @@ step "rust: the demo runs"
 cargo run --quiet --locked -p jornada --example demo > /dev/null
 echo "demo ok"
 
+step "cli: the HTML report in headless Chromium (screenshot not blank)"
+bash cli/test-browser.sh
+
 step "node: build the binding (release) and run its tests"
 node_log=$(mktemp)
 set +e
