@@ -210,6 +210,12 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// Saved state belongs to another model than the one given (see [`crate::Journey::restore`]).
+    #[error("model mismatch: {message}")]
+    ModelMismatch {
+        /// How they differ.
+        message: String,
+    },
     /// An internal limit was reached (e.g. more than 65,535 distinct property names).
     #[error("capacity exceeded: {message}")]
     Capacity {
@@ -245,6 +251,7 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("unknown_customer", "no customer is known by this id"),
     ("snapshot_version", "the snapshot was written by an unsupported format version"),
     ("corrupt_snapshot", "the snapshot bytes are damaged or not a jornada snapshot"),
+    ("model_mismatch", "saved state belongs to another model than the one given"),
     ("capacity_exceeded", "an internal limit was reached"),
     ("io_error", "a file could not be read"),
 ];
@@ -266,6 +273,7 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
     ("never_fires", "a rule can never fire (shadowed by an earlier rule, empty trigger list, or impossible count)"),
     ("no_effect", "a rule has no target stage and no actions"),
     ("unreachable_stage", "warning: no rule leads to this stage and it is not the initial stage"),
+    ("out_of_range", "a number is outside its allowed range (a scoring probability outside 0 to 1, target figures other than 1 and 0)"),
     ("too_many", "more names than the engine supports (65,535 stages, rules, kinds; 255 channels and identity kinds)"),
 ];
 
@@ -304,6 +312,7 @@ impl Error {
             Error::UnknownCustomer { .. } => "unknown_customer",
             Error::SnapshotVersion { .. } => "snapshot_version",
             Error::CorruptSnapshot { .. } => "corrupt_snapshot",
+            Error::ModelMismatch { .. } => "model_mismatch",
             Error::Capacity { .. } => "capacity_exceeded",
             Error::Io { .. } => "io_error",
         }

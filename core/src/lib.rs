@@ -8,6 +8,9 @@
 //! - [`Model`]: a journey model, from JSON ([`model::spec`]) or a preset ([`model::presets`]).
 //! - [`Touchpoint`]: one event, with its canonical JSON form.
 //! - [`Engine`]: ingest, advance time, query, consent, erase, snapshot and restore.
+//! - [`Score`]: a customer's journey scored: stage, progress, probability to convert, next
+//!   actions, effort ([`score`]).
+//! - [`Journey`]: one visitor's journey (an engine holding one customer), saved as text.
 //! - [`Error`]: every error, with a stable [`code`](Error::code) ([`error_codes`]).
 //!
 //! ```
@@ -24,7 +27,9 @@
 pub mod analytics;
 pub mod engine;
 pub mod error;
+pub mod journey;
 pub mod model;
+pub mod score;
 pub mod time;
 pub mod touchpoint;
 pub mod value;
@@ -34,7 +39,9 @@ pub use engine::{
     StageVisit, Transition,
 };
 pub use error::{error_codes, Error, Location, Problem, Result};
+pub use journey::Journey;
 pub use model::Model;
+pub use score::Score;
 pub use time::{Duration, Timestamp};
 pub use touchpoint::Touchpoint;
 pub use value::{Params, PropType, PropValue};

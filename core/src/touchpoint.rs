@@ -113,6 +113,23 @@ impl Touchpoint {
         Ok(p.to_owned_touchpoint(&model.inner))
     }
 
+    /// Reads a touchpoint from any serde [`Deserializer`] with exactly the rules of the canonical
+    /// JSON form (the same field names, types, `null` handling and error codes). Bindings use it
+    /// to read native objects (a Python dict, a row of an Arrow table) without going through JSON
+    /// text. An error the deserializer itself raises becomes [`Error::InvalidJson`].
+    ///
+    /// ```
+    /// use jornada::{Model, Touchpoint};
+    /// let model = Model::preset("ecommerce").unwrap();
+    /// let v = serde_json::json!({"customer_id": 7, "channel": "web", "kind": "page_view", "at": 0});
+    /// let tp = Touchpoint::from_deserializer(&model, v).unwrap();
+    /// assert_eq!(tp.keys, [("customer_id".to_string(), "7".to_string())]);
+    /// ```
+    pub fn from_deserializer<'de, D: Deserializer<'de>>(model: &Model, d: D) -> Result<Touchpoint> {
+        let p = parse_from(&model.inner, d)?;
+        Ok(p.to_owned_touchpoint(&model.inner))
+    }
+
     /// The canonical JSON form (compact).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("a touchpoint always serializes")
@@ -325,6 +342,19 @@ pub(crate) fn truncate(s: &str) -> String {
     format!("{}…", &s[..end])
 }
 
+/// Reads one touchpoint from any deserializer against a compiled model.
+pub(crate) fn parse_from<'de, D: Deserializer<'de>>(m: &Compiled, d: D) -> Result<Parsed<'de>> {
+    let mut err = None;
+    let res = TpSeed { m, err: &mut err }.deserialize(d);
+    match res {
+        Ok(p) => Ok(p),
+        Err(e) => Err(err.unwrap_or_else(|| Error::InvalidJson {
+            loc: Location::default(),
+            message: e.to_string(),
+        })),
+    }
+}
+
 /// Parses one touchpoint from JSON bytes against a compiled model.
 pub(crate) fn parse_json<'a>(m: &Compiled, bytes: &'a [u8]) -> Result<Parsed<'a>> {
     let mut err = None;
@@ -365,6 +395,9 @@ impl<'de> de::Deserialize<'de> for Str<'de> {
             }
             fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Str<'de>, E> {
                 Ok(Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(v)))
             }
         }
         d.deserialize_str(V)
@@ -410,6 +443,9 @@ impl<'de> de::Deserialize<'de> for Scalar<'de> {
             }
             fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Scalar<'de>, E> {
                 Ok(Scalar::Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(Cow::Owned(v)))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Scalar<'de>, E> {
                 Ok(Scalar::I64(v))

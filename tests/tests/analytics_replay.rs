@@ -275,3 +275,43 @@ fn same_output_with_one_or_many_threads() {
     assert_eq!(one.actions(), four.actions());
     assert_eq!(one.stats(), four.stats());
 }
+
+/// The fitted scoring table carries exactly `scoring_table`'s figures for the stages customers
+/// entered, survives the model's JSON round trip, and the browser score reads it back.
+#[test]
+fn scoring_spec_matches_scoring_table_and_round_trips() {
+    use jornada::analytics::{replay, simulate, stages, ReplayOptions, SimConfig};
+    let model = jornada::Model::preset("ecommerce").unwrap();
+    let log = simulate(
+        &model,
+        &SimConfig {
+            customers: 800,
+            seed: 3,
+            ..Default::default()
+        },
+    );
+    let r = replay(&model, &log, &ReplayOptions::default()).unwrap();
+    let table = stages::scoring_table(&r, "customer").unwrap();
+    let spec = stages::scoring_spec(&r, "customer", "test").unwrap();
+    let m = stages::transition_matrix(&r);
+    for (row, stays) in table.iter().zip(&m.stays) {
+        match spec.stages.get(&row.stage) {
+            Some(s) => {
+                assert!(*stays > 0);
+                assert_eq!(s.p_convert, row.p);
+                let want = row
+                    .expected_ms
+                    .map(|ms| jornada::Duration::from_millis(ms.round() as i64).to_string());
+                assert_eq!(s.expected_time, want);
+            }
+            None => assert_eq!(*stays, 0, "{} was entered but has no figures", row.stage),
+        }
+    }
+    let scored = model.with_scoring(spec.clone()).unwrap();
+    let back = jornada::Model::from_json(&scored.to_json()).unwrap();
+    assert_eq!(back.spec().scoring.as_ref(), Some(&spec));
+    assert_eq!(
+        stages::scoring_spec(&r, "nope", "").unwrap_err().code(),
+        "invalid_value"
+    );
+}

@@ -361,6 +361,55 @@ pub fn scoring_table(r: &Replay, target: &str) -> Result<Vec<StageScore>> {
         .collect())
 }
 
+/// The scoring table of [`scoring_table`] in the model format's `scoring` field, ready for
+/// [`Model::with_scoring`](crate::Model::with_scoring): stages no customer entered are left
+/// out (no figures rather than a made-up 0), expected times are rounded to milliseconds.
+///
+/// ```
+/// use jornada::analytics::{replay, simulate, stages, ReplayOptions, SimConfig};
+/// use jornada::Model;
+/// let model = Model::preset("ecommerce")?;
+/// let log = simulate(&model, &SimConfig { customers: 500, seed: 1, ..Default::default() });
+/// let r = replay(&model, &log, &ReplayOptions::default())?;
+/// let scored = model.with_scoring(stages::scoring_spec(&r, "customer", "simulated, 500 customers")?)?;
+/// let table = scored.spec().scoring.as_ref().unwrap();
+/// assert_eq!(table.stages["customer"].p_convert, 1.0);
+/// assert!(table.stages["cart"].p_convert > 0.0 && table.stages["cart"].p_convert < 1.0);
+/// # Ok::<(), jornada::Error>(())
+/// ```
+pub fn scoring_spec(
+    r: &Replay,
+    target: &str,
+    description: &str,
+) -> Result<crate::model::spec::ScoringSpec> {
+    let rows = scoring_table(r, target)?;
+    let m = transition_matrix(r);
+    let stages = rows
+        .into_iter()
+        .zip(&m.stays)
+        .filter(|(_, &stays)| stays > 0)
+        .map(|(row, _)| {
+            let expected_time = row
+                .expected_ms
+                .filter(|ms| ms.is_finite())
+                .map(|ms| crate::Duration::from_millis(ms.round() as i64).to_string());
+            (
+                row.stage,
+                crate::model::spec::StageScoreSpec {
+                    p_convert: row.p.clamp(0.0, 1.0),
+                    expected_time,
+                },
+            )
+        })
+        .collect();
+    Ok(crate::model::spec::ScoringSpec {
+        target: target.to_string(),
+        horizon: None,
+        description: description.to_string(),
+        stages,
+    })
+}
+
 fn stage_names(r: &Replay) -> Vec<Arc<str>> {
     r.model()
         .inner

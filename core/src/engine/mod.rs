@@ -43,7 +43,7 @@ use crate::error::{Error, Location, Result};
 use crate::model::condition::PropKey;
 use crate::model::{ChannelId, Compiled, IdentityId, Model, StageId};
 use crate::time::{Duration, Timestamp};
-use crate::touchpoint::{parse_json, truncate, Parsed, Touchpoint};
+use crate::touchpoint::{parse_from, parse_json, truncate, Parsed, Touchpoint};
 use hashbrown::HashMap;
 use identity::KeyStore;
 use machine::{derive, last_timer_time, Machine, OutRec};
@@ -129,6 +129,48 @@ impl Engine {
         let r = self.st.ingest(m, p);
         let out = self.st.finish(m);
         r.map(|_| out)
+    }
+
+    /// Ingests one touchpoint read from any serde [`Deserializer`](serde::Deserializer), with the
+    /// rules of the canonical JSON form (see [`Touchpoint::from_deserializer`]). Bindings use it
+    /// to ingest native objects without building JSON text or an owned [`Touchpoint`].
+    ///
+    /// ```
+    /// use jornada::{Engine, Model};
+    /// let mut engine = Engine::new(Model::preset("ecommerce").unwrap());
+    /// let tp = serde_json::json!({"customer_id": "c1", "channel": "web", "kind": "add_to_cart", "at": 0});
+    /// let out = engine.ingest_from(tp).unwrap();
+    /// assert_eq!(&*out.transitions[1].to, "cart");
+    /// ```
+    pub fn ingest_from<'de, D: serde::Deserializer<'de>>(&mut self, d: D) -> Result<Outcome> {
+        let m = &*self.model.inner;
+        let p = parse_from(m, d)?;
+        let r = self.st.ingest(m, p);
+        let out = self.st.finish(m);
+        r.map(|_| out)
+    }
+
+    /// Ingests a batch of touchpoints read from deserializers, as one call: like
+    /// [`ingest_batch`](Self::ingest_batch), every valid touchpoint is applied in order and the
+    /// others are listed in [`Outcome::rejected`] with their position.
+    pub fn ingest_batch_from<'de, I>(&mut self, items: I) -> Outcome
+    where
+        I: IntoIterator,
+        I::Item: serde::Deserializer<'de>,
+    {
+        let m = &*self.model.inner;
+        let mut rejected = Vec::new();
+        for (i, d) in items.into_iter().enumerate() {
+            if let Err(e) = parse_from(m, d).and_then(|p| self.st.ingest(m, p)) {
+                rejected.push(Rejected {
+                    index: i,
+                    error: e.at_index(i),
+                });
+            }
+        }
+        let mut out = self.st.finish(m);
+        out.rejected = rejected;
+        out
     }
 
     /// Ingests a batch. Every valid touchpoint is applied in order; the others are listed in
@@ -254,6 +296,13 @@ impl Engine {
         let k = *m.identity_ix.get(kind)?;
         let key = self.st.keys.find(k, value)?;
         Some(self.st.view(m, self.st.keys.owner(key)))
+    }
+
+    /// A customer's profile, for read-only figures computed beside the engine
+    /// ([`crate::score`]).
+    pub(crate) fn profile_of(&self, id: &str) -> Option<&Profile> {
+        let m = &*self.model.inner;
+        self.st.lookup(m, id).map(|pid| self.st.profile(pid))
     }
 
     /// Ids of all customers, sorted.

@@ -775,6 +775,10 @@ pub(super) fn compile(spec: ModelSpec) -> Result<Compiled> {
         });
     }
     drop(rule_names);
+    let scoring = spec
+        .scoring
+        .as_ref()
+        .and_then(|sc| scoring(&mut ctx, sc, &stage_ix, n_stages));
     if props.props.len() >= u16::MAX as usize {
         ctx.err("properties", "too_many", "at most 65,534 property names");
     }
@@ -828,8 +832,69 @@ pub(super) fn compile(spec: ModelSpec) -> Result<Compiled> {
         cand_start,
         cand,
         warnings: ctx.warnings,
+        scoring,
         spec,
     })
+}
+
+/// Validates a scoring table; `None` when it has problems (reported in `ctx`).
+fn scoring(
+    ctx: &mut Ctx,
+    sc: &ScoringSpec,
+    stage_ix: &HashMap<Arc<str>, StageId>,
+    n_stages: usize,
+) -> Option<Scoring> {
+    let before = ctx.problems.len();
+    let target = stage_ix.get(sc.target.as_str()).copied();
+    if target.is_none() {
+        ctx.err(
+            "scoring.target",
+            "unknown_stage",
+            format!("unknown stage `{}`", sc.target),
+        );
+    }
+    if let Some(h) = &sc.horizon {
+        duration(ctx, "scoring.horizon", h, true);
+    }
+    let mut stages = vec![None; n_stages];
+    for (name, st) in &sc.stages {
+        let p = format!("scoring.stages.{name}");
+        let Some(&s) = stage_ix.get(name.as_str()) else {
+            ctx.err(&p, "unknown_stage", format!("unknown stage `{name}`"));
+            continue;
+        };
+        if !(0.0..=1.0).contains(&st.p_convert) {
+            ctx.err(
+                format!("{p}.p_convert"),
+                "out_of_range",
+                format!(
+                    "`p_convert` is a probability from 0 to 1, not {}",
+                    st.p_convert
+                ),
+            );
+        }
+        let expected_time = st
+            .expected_time
+            .as_ref()
+            .map(|t| duration(ctx, &format!("{p}.expected_time"), t, false));
+        if Some(s) == target && (st.p_convert != 1.0 || expected_time != Some(0)) {
+            ctx.err(
+                &p,
+                "out_of_range",
+                "the target stage's figures are always `p_convert` 1 and `expected_time` \"0\"; list it so or not at all",
+            );
+        }
+        stages[s as usize] = Some(StageScore {
+            p_convert: st.p_convert,
+            expected_time,
+        });
+    }
+    let target = target?;
+    stages[target as usize] = Some(StageScore {
+        p_convert: 1.0,
+        expected_time: Some(0),
+    });
+    (ctx.problems.len() == before).then_some(Scoring { target, stages })
 }
 
 #[cfg(test)]
@@ -916,6 +981,53 @@ mod tests {
         assert_eq!(m.warnings().len(), 1);
         assert_eq!(m.warnings()[0].path, "stages[2]");
         assert_eq!(m.warnings()[0].code, "unreachable_stage");
+    }
+
+    #[test]
+    fn scoring_table_is_validated_with_paths() {
+        let p = problems(&format!(
+            r#"{{{BASE}, "rules": [{{"name": "r", "on": "view", "to": "b"}}], "scoring": {{
+            "target": "z", "horizon": "0", "stages": {{
+                "a": {{"p_convert": 1.5, "expected_time": "soon"}},
+                "q": {{"p_convert": 0.5}}}}}}}}"#
+        ));
+        assert_eq!(
+            p,
+            [
+                ("scoring.target".to_string(), "unknown_stage"),
+                ("scoring.horizon".to_string(), "invalid_duration"),
+                ("scoring.stages.a.p_convert".to_string(), "out_of_range"),
+                (
+                    "scoring.stages.a.expected_time".to_string(),
+                    "invalid_duration"
+                ),
+                ("scoring.stages.q".to_string(), "unknown_stage"),
+            ]
+        );
+        let p = problems(&format!(
+            r#"{{{BASE}, "scoring": {{"target": "b", "stages": {{"b": {{"p_convert": 0.9}}}}}}}}"#
+        ));
+        assert_eq!(p, [("scoring.stages.b".to_string(), "out_of_range")]);
+        let p = problems(&format!(
+            r#"{{{BASE}, "scoring": {{"target": "b", "stages": {{}}, "extra": 1}}}}"#
+        ));
+        assert_eq!(p, [("scoring.extra".to_string(), "parse")]);
+    }
+
+    #[test]
+    fn scoring_table_round_trips() {
+        let m = Model::from_json(&format!(
+            r#"{{{BASE}, "rules": [{{"name": "r", "on": "view", "to": "b"}}], "scoring": {{
+            "target": "c", "horizon": "30d", "description": "hand-made", "stages": {{
+                "a": {{"p_convert": 0.1, "expected_time": "3d"}},
+                "b": {{"p_convert": 0}},
+                "c": {{"p_convert": 1, "expected_time": "0"}}}}}}}}"#
+        ))
+        .unwrap();
+        let again = Model::from_json(&m.to_json()).unwrap();
+        assert_eq!(again, m);
+        assert_eq!(again.spec().scoring.as_ref().unwrap().stages.len(), 3);
+        assert!(m.to_json().contains(r#""horizon": "30d""#));
     }
 
     #[test]

@@ -99,6 +99,22 @@ pub(crate) struct Rule {
     pub actions: Vec<ActionId>,
 }
 
+/// A validated scoring table (see [`spec::ScoringSpec`]).
+#[derive(Debug)]
+pub(crate) struct Scoring {
+    pub target: StageId,
+    /// Per stage (by index); the target always has `p_convert` 1 and `expected_time` 0.
+    pub stages: Vec<Option<StageScore>>,
+}
+
+/// The figures of one stage of a scoring table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct StageScore {
+    pub p_convert: f64,
+    /// Milliseconds.
+    pub expected_time: Option<i64>,
+}
+
 #[derive(Debug)]
 pub(crate) struct Compiled {
     pub spec: ModelSpec,
@@ -120,6 +136,7 @@ pub(crate) struct Compiled {
     pub cand_start: Vec<u32>,
     pub cand: Vec<RuleId>,
     pub warnings: Vec<Problem>,
+    pub scoring: Option<Scoring>,
 }
 
 impl Compiled {
@@ -177,6 +194,14 @@ impl Model {
     /// The canonical JSON form (pretty-printed); [`Model::from_json`] reads it back.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(&self.inner.spec).expect("a model spec always serializes")
+    }
+
+    /// This model with its `scoring` table replaced (validated like the rest of the model), e.g.
+    /// one fitted from history by [`analytics::stages::scoring_spec`](crate::analytics::stages::scoring_spec).
+    pub fn with_scoring(&self, scoring: spec::ScoringSpec) -> Result<Model> {
+        let mut s = self.spec().clone();
+        s.scoring = Some(scoring);
+        Model::from_spec(s)
     }
 
     /// The parsed form.

@@ -52,6 +52,54 @@ pub struct ModelSpec {
     /// Rules, in precedence order (the first matching rule fires).
     #[serde(default)]
     pub rules: Vec<RuleSpec>,
+    /// Optional scoring table, fitted offline from history: per stage, the probability of
+    /// reaching a target stage and the expected time to reach it (see [`crate::score`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scoring: Option<ScoringSpec>,
+}
+
+/// A scoring table: for customers in each listed stage, how likely they are to reach the
+/// `target` stage and how long it takes those who do. Produced offline (fitted on past journeys)
+/// and shipped inside the model, so every binding scores alike.
+///
+/// ```json
+/// "scoring": {
+///   "target": "customer",
+///   "horizon": "30d",
+///   "stages": {
+///     "visitor": {"p_convert": 0.02, "expected_time": "6d"},
+///     "cart": {"p_convert": 0.35, "expected_time": "2h"}
+///   }
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoringSpec {
+    /// The stage that counts as converted (a stage of the model).
+    pub target: String,
+    /// The window the probabilities refer to: `p_convert` is the chance of entering the target
+    /// within this duration of entering the stage. Omitted: at any later time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub horizon: Option<String>,
+    /// Where the figures come from (data set, period, method).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Figures per stage name. Stages not listed have no figures. The target itself may be
+    /// listed only as `{"p_convert": 1, "expected_time": "0"}` (what it always has).
+    pub stages: BTreeMap<String, StageScoreSpec>,
+}
+
+/// The figures of one stage in a [`ScoringSpec`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageScoreSpec {
+    /// Probability (0 to 1) that a customer who enters this stage later enters the target stage
+    /// (within the table's `horizon`, when it has one).
+    pub p_convert: f64,
+    /// Among those who do, the expected (mean) time from entering this stage to entering the
+    /// target, as a duration. Omitted when unknown (no conversions seen).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_time: Option<String>,
 }
 
 /// An identity kind: a kind of key that names a customer (`customer_id`, `email`, `device`).
