@@ -75,6 +75,8 @@ rust_suite() {
 
 step "rust"
 run_suite rust rust_counts rust_suite
+step "cli: the HTML report in headless Chromium (screenshot not blank)"
+bash cli/test-browser.sh
 step "node: build the binding (release) and run its tests"
 run_suite node js_counts bash bindings-node/test.sh
 step "python: the binding (venv, release build, pytest)"

@@ -1,10 +1,20 @@
 //! Command definitions and dispatch.
 
+use crate::analyses::{self, Analysis, Table};
+use crate::io::{self, ColumnArgs};
+use arrow_array::{ArrayRef, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use jornada::analytics::replay::{NO_CHANNEL, NO_RULE, NO_STAGE};
+use jornada::analytics::{replay, simulate, OnUnknown, Replay, ReplayOptions, SimConfig};
 use jornada::model::presets;
-use jornada::Model;
+use jornada::{Model, PropValue, Timestamp};
+use jornada_report::svg::number;
 use std::fmt;
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Exit codes: 0 success, 1 invalid input (model, events, options), 2 usage (clap), 3 I/O.
 #[derive(Debug)]
@@ -52,14 +62,138 @@ pub type Result<T> = std::result::Result<T, CliError>;
 
 /// jornada: customer journeys from event logs: stages, funnels, paths, attribution, retention.
 #[derive(Debug, Parser)]
-#[command(name = "jornada", version, about, long_about = None, after_help = "Examples:\n  jornada demo\n  jornada validate my-model.json\n  jornada presets ecommerce")]
+#[command(
+    name = "jornada",
+    version,
+    about,
+    long_about = None,
+    after_help = "Examples:\n  jornada demo\n  jornada simulate --model ecommerce --customers 5000 --out events.parquet\n  jornada run --model ecommerce --events events.parquet --out results/\n  jornada funnel --model ecommerce --events events.csv\n  jornada report --model ecommerce --events events.parquet --html report.html\n  jornada validate my-model.json\n  jornada presets ecommerce"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The model and the events file, shared by the commands that analyse events.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Input {
+    /// The journey model: a preset name (`jornada presets` lists them) or a model file (.json).
+    #[arg(long, value_name = "PRESET|FILE")]
+    pub model: String,
+    /// The events: .csv (with a header), .jsonl (one JSON object per line) or .parquet.
+    #[arg(long, value_name = "FILE")]
+    pub events: PathBuf,
+    #[command(flatten)]
+    pub cols: ColumnArgs,
+    /// Leave out events whose kind or channel the model does not know (counted in the summary)
+    /// instead of stopping with an error.
+    #[arg(long)]
+    pub skip_unknown: bool,
+}
+
+/// How a table is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutFormat {
+    /// Aligned columns for people.
+    Table,
+    /// CSV with a header.
+    Csv,
+    /// JSON.
+    Json,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Simulates a shop (the `ecommerce` preset), replays it and prints what happened; writes an
+    /// HTML report.
+    #[command(
+        after_help = "Examples:\n  jornada demo\n  jornada demo --customers 50000 --seed 3 --html shop.html"
+    )]
+    Demo {
+        /// Simulated customers.
+        #[arg(long, default_value_t = 20_000)]
+        customers: usize,
+        /// Random seed (the same seed gives the same shop).
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Where to write the HTML report.
+        #[arg(long, default_value = "jornada-report.html", value_name = "FILE")]
+        html: PathBuf,
+    },
+    /// Simulates customers' journeys through a model and writes the events (.parquet, .csv or
+    /// .jsonl by the extension of --out).
+    #[command(
+        after_help = "Examples:\n  jornada simulate --model ecommerce --customers 10000 --seed 1 --out events.parquet\n  jornada simulate --model my-model.json --customers 500 --out events.csv"
+    )]
+    Simulate {
+        /// The journey model: a preset name or a model file (.json).
+        #[arg(long, default_value = "ecommerce", value_name = "PRESET|FILE")]
+        model: String,
+        /// Number of customers.
+        #[arg(long, default_value_t = 10_000)]
+        customers: usize,
+        /// Random seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Days of activity simulated (from 2026-03-01).
+        #[arg(long, default_value_t = 180)]
+        days: u32,
+        /// The events file to write (.parquet, .csv, .jsonl).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Runs a model over an events file and writes every customer's stages, the transitions,
+    /// the actions and a summary into a folder.
+    #[command(
+        after_help = "Writes into --out:\n  stages.csv, stages.parquet   per customer: final stage and the first entry time into each stage\n  transitions.jsonl            every stage change (customer, from, to, at, rule, channel)\n  actions.jsonl                every action (customer, action, channel, at, rule, stage, suppressed, params)\n  summary.json                 customers per stage, time in stage, funnel, transition matrix, actions\n\nExamples:\n  jornada run --model ecommerce --events events.parquet --out results/\n  jornada run --model shop.json --events export.csv --customer-col user_id --at-col ts --kind-col event --out results/"
+    )]
+    Run {
+        #[command(flatten)]
+        input: Input,
+        /// The folder to write into (created when missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Customers per stage now, and the time they spend in each stage.
+    #[command(
+        after_help = "Examples:\n  jornada stages --model ecommerce --events events.parquet\n  jornada stages --model ecommerce --events events.csv --format csv > stages.csv"
+    )]
+    Stages {
+        #[command(flatten)]
+        input: Input,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutFormat::Table)]
+        format: OutFormat,
+    },
+    /// A funnel over stages: customers who reached each stage after the one before it.
+    #[command(
+        after_help = "The default steps are the model's first stage and every stage a transition rule leads to, in model order.\n\nExamples:\n  jornada funnel --model ecommerce --events events.parquet\n  jornada funnel --model ecommerce --events events.csv --steps visitor,cart,customer --format json"
+    )]
+    Funnel {
+        #[command(flatten)]
+        input: Input,
+        /// The stages of the funnel, in order (comma-separated).
+        #[arg(long, value_delimiter = ',', value_name = "STAGE,...")]
+        steps: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutFormat::Table)]
+        format: OutFormat,
+    },
+    /// Writes a self-contained HTML report (no scripts, nothing fetched): funnel, stage flow,
+    /// time in stage, chances of converting, actions.
+    #[command(
+        after_help = "Examples:\n  jornada report --model ecommerce --events events.parquet --html report.html"
+    )]
+    Report {
+        #[command(flatten)]
+        input: Input,
+        /// Where to write the report.
+        #[arg(long, default_value = "jornada-report.html", value_name = "FILE")]
+        html: PathBuf,
+        /// The funnel's stages, in order (comma-separated; default as in `jornada funnel`).
+        #[arg(long, value_delimiter = ',', value_name = "STAGE,...")]
+        steps: Vec<String>,
+    },
     /// Checks a model file; prints every problem with its JSON path (exit code 1 when invalid).
     #[command(
         after_help = "Examples:\n  jornada validate model.json\n  jornada validate --preset ecommerce"
@@ -99,6 +233,380 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Demo {
+            customers,
+            seed,
+            html,
+        } => demo(customers, seed, &html),
+        Command::Simulate {
+            model,
+            customers,
+            seed,
+            days,
+            out,
+        } => {
+            let model = load_model(&model)?;
+            let p = Progress::new(&format!("simulating {customers} customers"));
+            let log = simulate(
+                &model,
+                &SimConfig {
+                    customers,
+                    seed,
+                    days,
+                    ..Default::default()
+                },
+            );
+            p.step(&format!("writing {}", out.display()));
+            io::write_events(&log, &out)?;
+            p.done();
+            eprintln!(
+                "wrote {} events of {} customers to {}",
+                log.len(),
+                log.n_customers(),
+                out.display()
+            );
+            Ok(())
+        }
+        Command::Run { input, out } => run_cmd(&input, &out),
+        Command::Stages { input, format } => {
+            let (_, _, a) = analyse(&input, &[])?;
+            let t = analyses::stage_table(&a);
+            print_table(
+                &t,
+                format,
+                || serde_json::json!({"customers_per_stage": a.per_stage, "time_in_stage": a.time}),
+            );
+            Ok(())
+        }
+        Command::Funnel {
+            input,
+            steps,
+            format,
+        } => {
+            let (_, _, a) = analyse(&input, &steps)?;
+            print_table(&analyses::funnel_table(&a), format, || {
+                serde_json::json!(a.funnel)
+            });
+            Ok(())
+        }
+        Command::Report { input, html, steps } => {
+            let (model, events, a) = analyse(&input, &steps)?;
+            let p = Progress::new("writing the report");
+            let subtitle = format!(
+                "{} · model `{}` · {} customers, {} events",
+                events.path.display(),
+                model.name(),
+                number(a.customers as f64),
+                number(a.events as f64)
+            );
+            let report = analyses::report("Customer journeys", &subtitle, &a);
+            write_text(&html, &report.render())?;
+            p.done();
+            eprintln!("wrote {}", html.display());
+            Ok(())
+        }
+    }
+}
+
+/// A preset name or a model file.
+pub fn load_model(spec: &str) -> Result<Model> {
+    let path = Path::new(spec);
+    if spec.ends_with(".json") || path.exists() {
+        Ok(Model::from_file(path)?)
+    } else {
+        Ok(Model::preset(spec)?)
+    }
+}
+
+fn write_text(path: &Path, text: &str) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir).map_err(|e| io::io_err(dir, e))?;
+        }
+    }
+    std::fs::write(path, text).map_err(|e| io::io_err(path, e))
+}
+
+fn print_table(t: &Table, format: OutFormat, json: impl FnOnce() -> serde_json::Value) {
+    match format {
+        OutFormat::Table => print!("{}", t.text()),
+        OutFormat::Csv => print!("{}", t.csv()),
+        OutFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&json()).unwrap_or_default()
+        ),
+    }
+}
+
+/// Reads the model and the events and replays.
+fn load_and_replay(input: &Input) -> Result<(Model, io::Events, Replay)> {
+    let model = load_model(&input.model)?;
+    let p = Progress::new(&format!("reading {}", input.events.display()));
+    let events = io::read_events(&input.events, &input.cols)?;
+    p.step(&format!(
+        "replaying {} events of {} customers",
+        events.log.len(),
+        events.log.n_customers()
+    ));
+    let opts = ReplayOptions {
+        on_unknown: if input.skip_unknown {
+            OnUnknown::Skip
+        } else {
+            OnUnknown::Error
+        },
+        ..Default::default()
+    };
+    let r = replay(&model, &events.log, &opts).map_err(|e| events.error(e))?;
+    p.done();
+    Ok((model, events, r))
+}
+
+fn analyse(input: &Input, steps: &[String]) -> Result<(Model, io::Events, Analysis)> {
+    let (model, events, r) = load_and_replay(input)?;
+    let steps = if steps.is_empty() {
+        analyses::default_steps(&model)
+    } else {
+        steps.to_vec()
+    };
+    let a = Analysis::new(&r, &events.log, &steps)?;
+    Ok((model, events, a))
+}
+
+fn demo(customers: usize, seed: u64, html: &Path) -> Result<()> {
+    let t0 = std::time::Instant::now();
+    let model = Model::preset("ecommerce")?;
+    let p = Progress::new(&format!("simulating a shop with {customers} customers"));
+    let log = simulate(
+        &model,
+        &SimConfig {
+            customers,
+            seed,
+            ..Default::default()
+        },
+    );
+    p.step(&format!("replaying {} events", log.len()));
+    let r = replay(&model, &log, &ReplayOptions::default())?;
+    p.step("analysing");
+    let steps = analyses::default_steps(&model);
+    let a = Analysis::new(&r, &log, &steps)?;
+    let subtitle = format!(
+        "simulated shop (`ecommerce` preset, seed {seed}) · {} customers, {} events",
+        number(a.customers as f64),
+        number(a.events as f64)
+    );
+    let report = analyses::report("jornada demo: a simulated shop", &subtitle, &a);
+    write_text(html, &report.render())?;
+    p.done();
+    println!(
+        "jornada demo: a simulated shop (`ecommerce` preset, seed {seed}): {} customers, {} events over 180 days, replayed in {:.2} s\n",
+        number(a.customers as f64),
+        number(a.events as f64),
+        t0.elapsed().as_secs_f64()
+    );
+    println!("Where customers are now, and how long they stay in each stage:\n");
+    print!("{}", indent(&analyses::stage_table(&a).text()));
+    println!("\nFunnel over stages:\n");
+    print!("{}", indent(&analyses::funnel_table(&a).text()));
+    println!("\nMost frequent stage transitions:\n");
+    print!("{}", indent(&analyses::transitions_table(&a, 8).text()));
+    println!("\nChance of reaching `{}` from each stage:\n", a.target);
+    print!("{}", indent(&analyses::scoring_table(&a).text()));
+    println!("\nActions the model fired:\n");
+    print!("{}", indent(&analyses::actions_table(&a).text()));
+    println!("\nReport: {}", html.display());
+    Ok(())
+}
+
+fn indent(s: &str) -> String {
+    s.lines().map(|l| format!("  {l}\n")).collect()
+}
+
+fn run_cmd(input: &Input, out: &Path) -> Result<()> {
+    let (model, events, r) = load_and_replay(input)?;
+    let p = Progress::new(&format!("writing {}", out.display()));
+    std::fs::create_dir_all(out).map_err(|e| io::io_err(out, e))?;
+    let log = &events.log;
+    let customers = log.customers();
+    let stage_names: Vec<String> = model.stage_names().map(|s| s.to_string()).collect();
+    let t = r.transitions();
+    // Stages per customer: final stage and the first entry into each stage.
+    let n = r.n_customers();
+    let mut first: Vec<Vec<Option<i64>>> = vec![vec![None; n]; stage_names.len()];
+    #[allow(clippy::needless_range_loop)]
+    for c in 0..n {
+        for i in r.history(c) {
+            let s = t.to[i] as usize;
+            if first[s][c].is_none() {
+                first[s][c] = Some(t.at[i]);
+            }
+        }
+    }
+    let final_stage: Vec<Option<&str>> = (0..n).map(|c| r.final_stage(c)).collect();
+    {
+        let path = out.join("stages.csv");
+        let mut w = io::create(&path)?;
+        let mut header = vec!["customer".to_string(), "final_stage".to_string()];
+        header.extend(stage_names.iter().map(|s| format!("entered_{s}")));
+        let header: Vec<String> = header.iter().map(|h| io::csv_field(h)).collect();
+        let mut buf = header.join(",");
+        buf.push('\n');
+        for c in 0..n {
+            buf.push_str(&io::csv_field(&customers[c]));
+            buf.push(',');
+            buf.push_str(final_stage[c].unwrap_or(""));
+            for f in &first {
+                buf.push(',');
+                if let Some(at) = f[c] {
+                    buf.push_str(&Timestamp(at).to_string());
+                }
+            }
+            buf.push('\n');
+            if buf.len() > 1 << 20 {
+                w.write_all(buf.as_bytes())
+                    .map_err(|e| io::io_err(&path, e))?;
+                buf.clear();
+            }
+        }
+        w.write_all(buf.as_bytes())
+            .and_then(|_| w.flush())
+            .map_err(|e| io::io_err(&path, e))?;
+    }
+    {
+        let path = out.join("stages.parquet");
+        let mut fields = vec![
+            Field::new("customer", DataType::Utf8, false),
+            Field::new("final_stage", DataType::Utf8, true),
+        ];
+        let mut arrays: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from_iter_values(
+                customers.iter().map(|s| &**s),
+            )),
+            Arc::new(StringArray::from(final_stage.clone())),
+        ];
+        for (s, f) in stage_names.iter().zip(first) {
+            fields.push(Field::new(
+                format!("entered_{s}"),
+                DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+                true,
+            ));
+            arrays.push(io::timestamps(f));
+        }
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+            .map_err(|e| CliError::Invalid(format!("{}: {e}", path.display())))?;
+        io::write_parquet(&path, io::create(&path)?, &batch)?;
+    }
+    {
+        let path = out.join("transitions.jsonl");
+        let mut w = io::create(&path)?;
+        for i in 0..t.len() {
+            let o = serde_json::json!({
+                "customer": &*customers[t.customer[i] as usize],
+                "from": (t.from[i] != NO_STAGE).then(|| r.stage_name(t.from[i])),
+                "to": r.stage_name(t.to[i]),
+                "at": Timestamp(t.at[i]).to_string(),
+                "rule": (t.rule[i] != NO_RULE).then(|| r.rule_name(t.rule[i])),
+                "channel": (t.channel[i] != NO_CHANNEL).then(|| r.channel_name(t.channel[i])),
+            });
+            serde_json::to_writer(&mut w, &o)
+                .map_err(|e| io::io_err(&path, e))
+                .and_then(|_| w.write_all(b"\n").map_err(|e| io::io_err(&path, e)))?;
+        }
+        w.flush().map_err(|e| io::io_err(&path, e))?;
+    }
+    {
+        let path = out.join("actions.jsonl");
+        let mut w = io::create(&path)?;
+        let a = r.actions();
+        for i in 0..a.len() {
+            let params: serde_json::Map<String, serde_json::Value> = r
+                .action_params(a.action[i])
+                .iter()
+                .map(|(k, v)| (k.to_string(), prop_json(v)))
+                .collect();
+            let o = serde_json::json!({
+                "customer": &*customers[a.customer[i] as usize],
+                "action": r.action_name(a.action[i]),
+                "channel": (a.channel[i] != NO_CHANNEL).then(|| r.channel_name(a.channel[i])),
+                "at": Timestamp(a.at[i]).to_string(),
+                "rule": (a.rule[i] != NO_RULE).then(|| r.rule_name(a.rule[i])),
+                "stage": (a.stage[i] != NO_STAGE).then(|| r.stage_name(a.stage[i])),
+                "suppressed": a.suppressed[i],
+                "params": params,
+            });
+            serde_json::to_writer(&mut w, &o)
+                .map_err(|e| io::io_err(&path, e))
+                .and_then(|_| w.write_all(b"\n").map_err(|e| io::io_err(&path, e)))?;
+        }
+        w.flush().map_err(|e| io::io_err(&path, e))?;
+    }
+    let a = Analysis::new(&r, log, &analyses::default_steps(&model))?;
+    let stats = r.stats();
+    let mut summary = a.summary_json();
+    summary["model"] = model.name().into();
+    summary["events_file"] = events.path.display().to_string().into();
+    summary["replay"] = serde_json::json!({
+        "events": stats.events,
+        "skipped_unknown_kind": stats.skipped_unknown_kind,
+        "skipped_unknown_channel": stats.skipped_unknown_channel,
+        "after_until": stats.after_until,
+        "until": r.until().map(|t| t.to_string()),
+    });
+    write_text(
+        &out.join("summary.json"),
+        &serde_json::to_string_pretty(&summary).unwrap_or_default(),
+    )?;
+    p.done();
+    eprintln!(
+        "{} customers, {} events, {} transitions, {} actions: wrote stages.csv, stages.parquet, transitions.jsonl, actions.jsonl, summary.json to {}",
+        number(n as f64),
+        number(log.len() as f64),
+        number(t.len() as f64),
+        number(r.actions().len() as f64),
+        out.display()
+    );
+    Ok(())
+}
+
+fn prop_json(v: &PropValue) -> serde_json::Value {
+    match v {
+        PropValue::Str(s) => serde_json::Value::String(s.to_string()),
+        PropValue::Num(n) => serde_json::json!(n),
+        PropValue::Bool(b) => serde_json::Value::Bool(*b),
+    }
+}
+
+/// A spinner on stderr when it is a terminal; nothing otherwise.
+pub struct Progress(ProgressBar);
+
+impl Progress {
+    pub fn new(msg: &str) -> Progress {
+        let bar = if std::io::stderr().is_terminal() {
+            let b = ProgressBar::new_spinner();
+            b.set_style(
+                ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            b.enable_steady_tick(std::time::Duration::from_millis(100));
+            b
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_message(msg.to_string());
+        Progress(bar)
+    }
+
+    pub fn step(&self, msg: &str) {
+        self.0.set_message(msg.to_string());
+    }
+
+    pub fn done(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
     }
 }
 

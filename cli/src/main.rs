@@ -1,7 +1,9 @@
 //! The `jornada` command line. `jornada --help` lists the commands; each has examples in its
 //! own `--help`.
 
+mod analyses;
 mod commands;
+mod io;
 
 use clap::Parser;
 use std::process::ExitCode;

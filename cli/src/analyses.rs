@@ -1,0 +1,427 @@
+//! The analyses the commands print, write and chart, computed once from a replay.
+
+use jornada::analytics::stages::{self, FunnelStep, StageCount, StageTime, TransitionMatrix};
+use jornada::analytics::{EventLog, Replay};
+use jornada::model::spec::RuleType;
+use jornada::Model;
+use jornada_report::svg::{self, number, percent, FunnelBar, RangeRow, SankeyNode};
+use jornada_report::{Block, Report, Section};
+use serde_json::json;
+
+/// Everything computed from one replay.
+pub struct Analysis {
+    pub customers: usize,
+    pub events: usize,
+    pub per_stage: Vec<StageCount>,
+    pub time: Vec<StageTime>,
+    pub matrix: TransitionMatrix,
+    pub funnel: Vec<FunnelStep>,
+    pub target: String,
+    pub scores: Vec<stages::StageScore>,
+    pub actions: Vec<(String, u64, u64)>,
+    pub transitions: usize,
+}
+
+/// The default funnel: the initial stage and every stage a transition rule (not a timeout)
+/// leads to, in model order.
+pub fn default_steps(model: &Model) -> Vec<String> {
+    let spec = model.spec();
+    let targets: Vec<&str> = spec
+        .rules
+        .iter()
+        .filter(|r| r.rule_type.unwrap_or_default() == RuleType::Transition)
+        .filter_map(|r| r.to.as_deref())
+        .collect();
+    model
+        .stage_names()
+        .enumerate()
+        .filter(|(i, s)| *i == 0 || targets.contains(s))
+        .map(|(_, s)| s.to_string())
+        .collect()
+}
+
+impl Analysis {
+    pub fn new(r: &Replay, log: &EventLog, steps: &[String]) -> jornada::Result<Analysis> {
+        let steps: Vec<&str> = steps.iter().map(|s| s.as_str()).collect();
+        let funnel = stages::funnel(r, &steps)?;
+        // The conversion target: the first stage of the funnel after its first two (the
+        // first purchase in the shop), else its last.
+        let target = if steps.len() > 4 {
+            steps[steps.len() - 3]
+        } else {
+            steps[steps.len() - 1]
+        };
+        let target = preferred_target(r.model()).unwrap_or_else(|| target.to_string());
+        let scores = stages::scoring_table(r, &target)?;
+        let a = r.actions();
+        let mut actions: Vec<(String, u64, u64)> = Vec::new();
+        let mut index = std::collections::HashMap::new();
+        for i in 0..a.len() {
+            let name = r.action_name(a.action[i]);
+            let k = *index.entry(name.to_string()).or_insert_with(|| {
+                actions.push((name.to_string(), 0, 0));
+                actions.len() - 1
+            });
+            actions[k].1 += 1;
+            if a.suppressed[i] {
+                actions[k].2 += 1;
+            }
+        }
+        actions.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+        Ok(Analysis {
+            customers: r.n_customers(),
+            events: log.len(),
+            per_stage: stages::customers_per_stage(r),
+            time: stages::time_in_stage(r),
+            matrix: stages::transition_matrix(r),
+            funnel,
+            target,
+            scores,
+            actions,
+            transitions: r.transitions().len(),
+        })
+    }
+
+    /// The conversion figure: the share of customers who reached the target stage.
+    pub fn conversion(&self) -> f64 {
+        let i = self
+            .matrix
+            .stages
+            .iter()
+            .position(|s| **s == *self.target)
+            .unwrap_or(0);
+        if self.customers == 0 {
+            0.0
+        } else {
+            self.matrix.customers[i] as f64 / self.customers as f64
+        }
+    }
+
+    pub fn summary_json(&self) -> serde_json::Value {
+        json!({
+            "customers": self.customers,
+            "events": self.events,
+            "transitions": self.transitions,
+            "conversion_target": self.target,
+            "conversion": self.conversion(),
+            "customers_per_stage": self.per_stage,
+            "time_in_stage": self.time,
+            "funnel": self.funnel,
+            "scoring": self.scores,
+            "transition_matrix": self.matrix,
+            "actions": self.actions.iter().map(|(a, n, s)| json!({"action": a, "count": n, "suppressed": s})).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// `customer` when the model has such a stage (the presets' first purchase).
+fn preferred_target(model: &Model) -> Option<String> {
+    ["customer", "Action", "Decision", "Development"]
+        .iter()
+        .find(|s| model.stage_index(s).is_some())
+        .map(|s| s.to_string())
+}
+
+/// A duration in milliseconds, readably.
+pub fn duration(ms: f64) -> String {
+    let s = ms / 1000.0;
+    if s < 90.0 {
+        format!("{s:.0} s")
+    } else if s < 90.0 * 60.0 {
+        format!("{:.0} min", s / 60.0)
+    } else if s < 48.0 * 3600.0 {
+        format!("{:.1} h", s / 3600.0)
+    } else {
+        format!("{:.1} d", s / 86_400.0)
+    }
+}
+
+fn opt_duration(ms: Option<f64>) -> String {
+    ms.map(duration).unwrap_or_else(|| "-".into())
+}
+
+fn opt_percent(p: Option<f64>) -> String {
+    p.map(percent).unwrap_or_else(|| "-".into())
+}
+
+/// A table: headers and rows of text.
+pub struct Table {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(headers: &[&str]) -> Table {
+        Table {
+            headers: headers.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Aligned columns: the first left, the rest right.
+    pub fn text(&self) -> String {
+        let n = self.headers.len();
+        let mut w = vec![0usize; n];
+        for r in std::iter::once(&self.headers).chain(&self.rows) {
+            for (i, c) in r.iter().enumerate().take(n) {
+                w[i] = w[i].max(c.chars().count());
+            }
+        }
+        let mut out = String::new();
+        for r in std::iter::once(&self.headers).chain(&self.rows) {
+            let mut line = String::new();
+            for (i, c) in r.iter().enumerate().take(n) {
+                if i == 0 {
+                    line.push_str(&format!("{c:<width$}", width = w[i]));
+                } else {
+                    line.push_str(&format!("  {c:>width$}", width = w[i]));
+                }
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    pub fn csv(&self) -> String {
+        let mut out = String::new();
+        for r in std::iter::once(&self.headers).chain(&self.rows) {
+            let cells: Vec<String> = r.iter().map(|c| crate::io::csv_field(c)).collect();
+            out.push_str(&cells.join(","));
+            out.push('\n');
+        }
+        out
+    }
+
+    pub fn block(&self) -> Block {
+        Block::Table {
+            headers: self.headers.clone(),
+            rows: self.rows.clone(),
+        }
+    }
+}
+
+pub fn stage_table(a: &Analysis) -> Table {
+    let mut t = Table::new(&[
+        "stage",
+        "customers now",
+        "share",
+        "ever entered",
+        "median stay",
+        "p90 stay",
+        "mean stay",
+    ]);
+    for (i, s) in a.per_stage.iter().enumerate() {
+        let time = &a.time[i];
+        t.rows.push(vec![
+            s.stage.to_string(),
+            number(s.customers as f64),
+            percent(if a.customers == 0 {
+                0.0
+            } else {
+                s.customers as f64 / a.customers as f64
+            }),
+            number(a.matrix.customers[i] as f64),
+            opt_duration(time.median_ms.map(|x| x as f64)),
+            opt_duration(time.p90_ms.map(|x| x as f64)),
+            opt_duration(time.mean_ms),
+        ]);
+    }
+    t
+}
+
+pub fn funnel_table(a: &Analysis) -> Table {
+    let mut t = Table::new(&["step", "customers", "of first", "from previous", "drop-off"]);
+    for s in &a.funnel {
+        t.rows.push(vec![
+            s.stage.to_string(),
+            number(s.customers as f64),
+            opt_percent(s.of_first),
+            opt_percent(s.conversion),
+            opt_percent(s.conversion.map(|c| 1.0 - c)),
+        ]);
+    }
+    t
+}
+
+pub fn transitions_table(a: &Analysis, top: usize) -> Table {
+    let m = &a.matrix;
+    let n = m.n();
+    let mut cells: Vec<(usize, usize, u64)> = (0..n)
+        .flat_map(|i| (0..n).map(move |j| (i, j)))
+        .map(|(i, j)| (i, j, m.counts[i * n + j]))
+        .filter(|c| c.2 > 0)
+        .collect();
+    cells.sort_by_key(|c| std::cmp::Reverse(c.2));
+    let mut t = Table::new(&[
+        "from",
+        "to",
+        "transitions",
+        "P(from → to)",
+        "mean stay before",
+    ]);
+    for (i, j, c) in cells.into_iter().take(top) {
+        t.rows.push(vec![
+            m.stages[i].to_string(),
+            m.stages[j].to_string(),
+            number(c as f64),
+            percent(m.probability(i, j)),
+            duration(m.duration_ms[i * n + j] / c as f64),
+        ]);
+    }
+    t
+}
+
+pub fn scoring_table(a: &Analysis) -> Table {
+    let mut t = Table::new(&[
+        "stage",
+        &format!("P(reach {})", a.target),
+        "expected time to it",
+    ]);
+    for s in &a.scores {
+        t.rows.push(vec![
+            s.stage.clone(),
+            percent(s.p),
+            opt_duration(s.expected_ms),
+        ]);
+    }
+    t
+}
+
+pub fn actions_table(a: &Analysis) -> Table {
+    let mut t = Table::new(&["action", "count", "suppressed (no consent)"]);
+    for (name, n, s) in &a.actions {
+        t.rows
+            .push(vec![name.clone(), number(*n as f64), number(*s as f64)]);
+    }
+    t
+}
+
+/// Columns for a Sankey of the stage flow: each stage one further right than the furthest
+/// stage earlier in the model that flows into it.
+fn sankey_columns(m: &TransitionMatrix) -> Vec<usize> {
+    let n = m.n();
+    let mut col = vec![0usize; n];
+    for j in 0..n {
+        for i in 0..j {
+            if m.counts[i * n + j] > 0 {
+                col[j] = col[j].max(col[i] + 1);
+            }
+        }
+    }
+    col
+}
+
+/// The HTML report.
+pub fn report(title: &str, subtitle: &str, a: &Analysis) -> Report {
+    let mut r = Report::new(title, subtitle);
+    r.push(Section::new("Key figures").with(Block::Figures(vec![
+        ("customers".into(), number(a.customers as f64)),
+        ("events".into(), number(a.events as f64)),
+        ("stage transitions".into(), number(a.transitions as f64)),
+        (format!("reached {}", a.target), percent(a.conversion())),
+        (
+            "actions".into(),
+            number(a.actions.iter().map(|x| x.1).sum::<u64>() as f64),
+        ),
+    ])));
+    let bars: Vec<FunnelBar> = a
+        .funnel
+        .iter()
+        .map(|s| FunnelBar {
+            label: s.stage.to_string(),
+            customers: s.customers as f64,
+            from_previous: s.conversion,
+        })
+        .collect();
+    r.push(
+        Section::new("Funnel")
+            .with(Block::Text(
+                "Customers who reached each stage after reaching the one before it, in order."
+                    .into(),
+            ))
+            .with(Block::Svg(svg::funnel_chart("Stage funnel", &bars)))
+            .with(funnel_table(a).block()),
+    );
+    let items: Vec<(String, f64)> = a
+        .per_stage
+        .iter()
+        .map(|s| (s.stage.to_string(), s.customers as f64))
+        .collect();
+    r.push(
+        Section::new("Where customers are now")
+            .with(Block::Svg(svg::bar_chart(
+                "Customers per stage at the end of the data",
+                &items,
+                None,
+            )))
+            .with(stage_table(a).block()),
+    );
+    let m = &a.matrix;
+    let n = m.n();
+    let cols = sankey_columns(m);
+    let nodes: Vec<SankeyNode> = (0..n)
+        .map(|i| SankeyNode {
+            label: m.stages[i].to_string(),
+            column: cols[i],
+        })
+        .collect();
+    let links: Vec<(usize, usize, f64)> = (0..n)
+        .flat_map(|i| (0..n).map(move |j| (i, j)))
+        .filter(|&(i, j)| m.counts[i * n + j] > 0)
+        .map(|(i, j)| (i, j, m.counts[i * n + j] as f64))
+        .collect();
+    r.push(
+        Section::new("Stage flow")
+            .with(Block::Svg(svg::sankey(
+                "Transitions between stages",
+                &nodes,
+                &links,
+            )))
+            .with(transitions_table(a, 15).block()),
+    );
+    let rows: Vec<RangeRow> = a
+        .time
+        .iter()
+        .filter(|t| t.completed > 0)
+        .map(|t| RangeRow {
+            label: t.stage.to_string(),
+            median: t.median_ms.unwrap_or(0) as f64,
+            p90: t.p90_ms.unwrap_or(0) as f64,
+            mean: t.mean_ms.unwrap_or(0.0),
+            count: t.completed,
+        })
+        .collect();
+    r.push(
+        Section::new("Time in stage")
+            .with(Block::Text(
+                "Completed stays: median (bar), 90th percentile (thin bar) and mean (tick).".into(),
+            ))
+            .with(Block::Svg(svg::range_chart(
+                "Time in stage",
+                &rows,
+                &duration,
+            ))),
+    );
+    r.push(
+        Section::new(format!("Chance of reaching {}", a.target))
+            .with(Block::Text(format!(
+                "From each stage, the probability of eventually reaching {} (the observed transitions read as an absorbing Markov chain) and the expected time to get there when it is reached.",
+                a.target
+            )))
+            .with(scoring_table(a).block()),
+    );
+    if !a.actions.is_empty() {
+        let items: Vec<(String, f64)> = a
+            .actions
+            .iter()
+            .map(|(n, c, _)| (n.clone(), *c as f64))
+            .collect();
+        r.push(
+            Section::new("Actions")
+                .with(Block::Svg(svg::bar_chart("Actions fired", &items, None)))
+                .with(actions_table(a).block()),
+        );
+    }
+    r
+}

@@ -1,0 +1,563 @@
+//! Reading event files (CSV, JSON lines, Parquet) into an [`EventLog`], and writing event logs
+//! and tables back out.
+
+use crate::commands::{CliError, Result};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray,
+    TimestampMillisecondArray,
+};
+use arrow_schema::{DataType, Field, Schema};
+use jornada::analytics::{ColumnNames, EventLog, PropColumn};
+use jornada::{PropValue, Timestamp};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Column names of an events file (flags shared by every command that reads events).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ColumnArgs {
+    /// Column holding the customer key.
+    #[arg(long, default_value = "customer", value_name = "NAME")]
+    pub customer_col: String,
+    /// Column holding the event time (RFC 3339, epoch milliseconds, or a Parquet timestamp).
+    #[arg(long, default_value = "at", value_name = "NAME")]
+    pub at_col: String,
+    /// Column holding the channel.
+    #[arg(long, default_value = "channel", value_name = "NAME")]
+    pub channel_col: String,
+    /// Column holding the event kind.
+    #[arg(long, default_value = "kind", value_name = "NAME")]
+    pub kind_col: String,
+    /// Column holding the event value (optional; absent means no values).
+    #[arg(long, default_value = "value", value_name = "NAME")]
+    pub value_col: String,
+}
+
+impl Default for ColumnArgs {
+    fn default() -> Self {
+        ColumnArgs {
+            customer_col: "customer".into(),
+            at_col: "at".into(),
+            channel_col: "channel".into(),
+            kind_col: "kind".into(),
+            value_col: "value".into(),
+        }
+    }
+}
+
+impl ColumnArgs {
+    fn names(&self) -> ColumnNames {
+        ColumnNames {
+            customer: self.customer_col.clone(),
+            at: self.at_col.clone(),
+            channel: self.channel_col.clone(),
+            kind: self.kind_col.clone(),
+            value: Some(self.value_col.clone()),
+            ..ColumnNames::default()
+        }
+    }
+
+    fn required(&self) -> [(&str, &str); 4] {
+        [
+            (self.customer_col.as_str(), "--customer-col"),
+            (self.at_col.as_str(), "--at-col"),
+            (self.channel_col.as_str(), "--channel-col"),
+            (self.kind_col.as_str(), "--kind-col"),
+        ]
+    }
+}
+
+/// The file formats, by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    Csv,
+    Jsonl,
+    Parquet,
+}
+
+impl FileFormat {
+    pub fn of(path: &Path) -> Result<FileFormat> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Ok(FileFormat::Csv),
+            "jsonl" | "ndjson" | "json" => Ok(FileFormat::Jsonl),
+            "parquet" | "pq" => Ok(FileFormat::Parquet),
+            _ => Err(CliError::Invalid(format!(
+                "{}: unknown file type; use .csv, .jsonl (or .ndjson) or .parquet",
+                path.display()
+            ))),
+        }
+    }
+}
+
+pub fn io_err(path: &Path, e: impl std::fmt::Display) -> CliError {
+    CliError::Io(format!("{}: {e} [io_error]", path.display()))
+}
+
+fn invalid(path: &Path, e: impl std::fmt::Display) -> CliError {
+    CliError::Invalid(format!("{}: {e}", path.display()))
+}
+
+/// How a file's rows are named in messages.
+#[derive(Clone)]
+pub enum RowNames {
+    /// CSV: data row `i` is on line `i + 2`.
+    Csv,
+    /// JSON lines: the line of each row.
+    Lines(Vec<usize>),
+    /// Parquet: rows from 0.
+    Plain,
+}
+
+impl RowNames {
+    fn name(&self, row: usize) -> String {
+        match self {
+            RowNames::Csv => format!("row {row} (line {})", row + 2),
+            RowNames::Lines(lines) => match lines.get(row) {
+                Some(l) => format!("row {row} (line {l})"),
+                None => format!("row {row}"),
+            },
+            RowNames::Plain => format!("row {row}"),
+        }
+    }
+}
+
+/// An events file read into a log, with what's needed to name its rows in messages.
+pub struct Events {
+    pub path: PathBuf,
+    pub log: EventLog,
+    pub rows: RowNames,
+}
+
+impl Events {
+    /// A core error about this file, its rows named as the file names them.
+    pub fn error(&self, e: jornada::Error) -> CliError {
+        core_error(&self.path, &self.rows, e)
+    }
+}
+
+/// Rewrites the core's `event N` (an input row) in terms of the file.
+fn core_error(path: &Path, rows: &RowNames, e: jornada::Error) -> CliError {
+    let code = e.code();
+    let msg = e.to_string();
+    let mut out = String::new();
+    let mut rest = msg.as_str();
+    while let Some(i) = rest.find("event ") {
+        let digits: String = rest[i + 6..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
+        if digits.is_empty() {
+            out.push_str(&rest[..i + 6]);
+            rest = &rest[i + 6..];
+            continue;
+        }
+        out.push_str(&rest[..i]);
+        out.push_str(&rows.name(digits.parse().unwrap_or(0)));
+        rest = &rest[i + 6 + digits.len()..];
+    }
+    out.push_str(rest);
+    let out = out.replace("field `", "column `");
+    match e {
+        jornada::Error::Io { .. } => CliError::Io(format!("{}: {out} [{code}]", path.display())),
+        _ => CliError::Invalid(format!("{}: {out} [{code}]", path.display())),
+    }
+}
+
+/// Reads an events file (format by extension).
+pub fn read_events(path: &Path, cols: &ColumnArgs) -> Result<Events> {
+    let format = FileFormat::of(path)?;
+    let file = File::open(path).map_err(|e| io_err(path, e))?;
+    let (batches, rows) = match format {
+        FileFormat::Csv => (read_csv(path, file, cols)?, RowNames::Csv),
+        FileFormat::Jsonl => {
+            let (b, lines) = read_jsonl(path, file, cols)?;
+            (vec![b], RowNames::Lines(lines))
+        }
+        FileFormat::Parquet => (read_parquet(path, file)?, RowNames::Plain),
+    };
+    if let Some(first) = batches.first() {
+        let schema = first.schema();
+        for (name, flag) in cols.required() {
+            if schema.column_with_name(name).is_none() {
+                let have: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+                return Err(invalid(
+                    path,
+                    format!(
+                        "no column `{name}` (the file has: {}); name the column with {flag} [missing_field]",
+                        have.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    let log = EventLog::from_record_batches(&batches, &cols.names())
+        .map_err(|e| core_error(path, &rows, e))?;
+    Ok(Events {
+        path: path.to_path_buf(),
+        log,
+        rows,
+    })
+}
+
+fn read_csv(path: &Path, file: File, cols: &ColumnArgs) -> Result<Vec<RecordBatch>> {
+    let format = arrow_csv::reader::Format::default().with_header(true);
+    let (schema, _) = format
+        .infer_schema(BufReader::new(file), None)
+        .map_err(|e| invalid(path, format!("not a readable CSV file: {e}")))?;
+    // The customer, time, channel and kind columns are read as text (the core parses times
+    // with row-level errors); the value column too, converted below with row-level errors.
+    let as_text: Vec<&str> = cols
+        .required()
+        .iter()
+        .map(|(n, _)| *n)
+        .chain([cols.value_col.as_str()])
+        .collect();
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            if as_text.contains(&f.name().as_str()) {
+                Field::new(f.name(), DataType::Utf8, true)
+            } else {
+                f.as_ref().clone()
+            }
+        })
+        .collect();
+    let schema = Arc::new(Schema::new(fields));
+    let file = File::open(path).map_err(|e| io_err(path, e))?;
+    let reader = arrow_csv::ReaderBuilder::new(schema.clone())
+        .with_format(format)
+        .with_batch_size(64 * 1024)
+        .build(file)
+        .map_err(|e| invalid(path, e))?;
+    let mut batches = Vec::new();
+    let mut row0 = 0usize;
+    for b in reader {
+        let b = b.map_err(|e| invalid(path, e))?;
+        let b = numeric_value(path, b, &cols.value_col, row0)?;
+        row0 += b.num_rows();
+        batches.push(b);
+    }
+    Ok(batches)
+}
+
+/// Converts a text value column to numbers, naming the first bad row.
+fn numeric_value(path: &Path, b: RecordBatch, col: &str, row0: usize) -> Result<RecordBatch> {
+    let Some((idx, _)) = b.schema().column_with_name(col) else {
+        return Ok(b);
+    };
+    let Some(text) = b.column(idx).as_any().downcast_ref::<StringArray>() else {
+        return Ok(b);
+    };
+    let mut values = Vec::with_capacity(text.len());
+    for i in 0..text.len() {
+        if text.is_null(i) || text.value(i).trim().is_empty() {
+            values.push(None);
+            continue;
+        }
+        let s = text.value(i).trim();
+        match s.parse::<f64>() {
+            Ok(v) if v.is_finite() => values.push(Some(v)),
+            _ => {
+                return Err(invalid(
+                    path,
+                    format!(
+                        "{}, column `{col}`: `{s}` is not a number [invalid_value]",
+                        RowNames::Csv.name(row0 + i)
+                    ),
+                ))
+            }
+        }
+    }
+    let mut columns = b.columns().to_vec();
+    columns[idx] = Arc::new(Float64Array::from(values));
+    let fields: Vec<Field> = b
+        .schema()
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            if i == idx {
+                Field::new(f.name(), DataType::Float64, true)
+            } else {
+                f.as_ref().clone()
+            }
+        })
+        .collect();
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| invalid(path, e))
+}
+
+fn read_parquet(path: &Path, file: File) -> Result<Vec<RecordBatch>> {
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| invalid(path, format!("not a readable Parquet file: {e}")))?
+        .with_batch_size(64 * 1024)
+        .build()
+        .map_err(|e| invalid(path, format!("not a readable Parquet file: {e}")))?;
+    reader
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| invalid(path, format!("not a readable Parquet file: {e}")))
+}
+
+/// One property column being read from JSON lines.
+enum JsonCol {
+    Str(Vec<Option<String>>),
+    Num(Vec<Option<f64>>),
+    Bool(Vec<Option<bool>>),
+}
+
+impl JsonCol {
+    fn len(&self) -> usize {
+        match self {
+            JsonCol::Str(v) => v.len(),
+            JsonCol::Num(v) => v.len(),
+            JsonCol::Bool(v) => v.len(),
+        }
+    }
+    fn pad(&mut self, n: usize) {
+        match self {
+            JsonCol::Str(v) => v.resize(n, None),
+            JsonCol::Num(v) => v.resize(n, None),
+            JsonCol::Bool(v) => v.resize(n, None),
+        }
+    }
+}
+
+/// Reads JSON lines: one object per line; the four required fields as text (numbers allowed),
+/// the value a number, every other field (and the fields of a `properties` object) a property.
+fn read_jsonl(path: &Path, file: File, cols: &ColumnArgs) -> Result<(RecordBatch, Vec<usize>)> {
+    let required: Vec<&str> = cols.required().iter().map(|(n, _)| *n).collect();
+    let mut req: Vec<Vec<Option<String>>> = vec![Vec::new(); 4];
+    let mut value: Vec<Option<f64>> = Vec::new();
+    let mut props: BTreeMap<String, JsonCol> = BTreeMap::new();
+    let mut lines = Vec::new();
+    for (i, line) in BufReader::new(file).lines().enumerate() {
+        let line_no = i + 1;
+        let line = line.map_err(|e| io_err(path, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let row = lines.len();
+        let bad = |m: String| invalid(path, format!("line {line_no}: {m}"));
+        let obj: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&line)
+            .map_err(|e| bad(format!("not a JSON object: {e} [invalid_json]")))?;
+        let mut fields: Vec<(String, serde_json::Value)> = Vec::new();
+        for (k, v) in obj {
+            if k == "properties" && !required.contains(&"properties") {
+                match v {
+                    serde_json::Value::Object(m) => fields.extend(m),
+                    serde_json::Value::Null => {}
+                    _ => {
+                        return Err(bad(
+                            "field `properties` is not an object [wrong_type]".into()
+                        ))
+                    }
+                }
+            } else {
+                fields.push((k, v));
+            }
+        }
+        for v in req.iter_mut() {
+            v.push(None);
+        }
+        value.push(None);
+        for (k, v) in fields {
+            if let Some(r) = required.iter().position(|n| *n == k) {
+                req[r][row] = match v {
+                    serde_json::Value::String(s) => Some(s),
+                    serde_json::Value::Number(n) => Some(n.to_string()),
+                    serde_json::Value::Null => None,
+                    _ => return Err(bad(format!("field `{k}` is not a string [wrong_type]"))),
+                };
+            } else if k == cols.value_col {
+                value[row] = match v {
+                    serde_json::Value::Number(n) => n.as_f64(),
+                    serde_json::Value::Null => None,
+                    serde_json::Value::String(s) => {
+                        Some(s.trim().parse::<f64>().map_err(|_| {
+                            bad(format!(
+                                "field `{k}`: `{s}` is not a number [invalid_value]"
+                            ))
+                        })?)
+                    }
+                    _ => return Err(bad(format!("field `{k}` is not a number [wrong_type]"))),
+                };
+            } else {
+                if v.is_null() {
+                    continue;
+                }
+                let col = props.entry(k.clone()).or_insert_with(|| match v {
+                    serde_json::Value::Bool(_) => JsonCol::Bool(Vec::new()),
+                    serde_json::Value::Number(_) => JsonCol::Num(Vec::new()),
+                    _ => JsonCol::Str(Vec::new()),
+                });
+                col.pad(row);
+                match (col, v) {
+                    (JsonCol::Str(c), serde_json::Value::String(s)) => c.push(Some(s)),
+                    (JsonCol::Num(c), serde_json::Value::Number(n)) => c.push(n.as_f64()),
+                    (JsonCol::Bool(c), serde_json::Value::Bool(b)) => c.push(Some(b)),
+                    (_, v) => {
+                        return Err(bad(format!(
+                            "field `{k}`: {v} is not of the type of its earlier values (a property is a string, a number or a boolean throughout) [wrong_type]"
+                        )))
+                    }
+                }
+            }
+        }
+        lines.push(line_no);
+    }
+    let n = lines.len();
+    let mut fields = Vec::new();
+    let mut arrays: Vec<ArrayRef> = Vec::new();
+    for (name, col) in required.iter().zip(req) {
+        fields.push(Field::new(*name, DataType::Utf8, true));
+        arrays.push(Arc::new(StringArray::from(col)));
+    }
+    if value.iter().any(|v| v.is_some()) {
+        fields.push(Field::new(&cols.value_col, DataType::Float64, true));
+        arrays.push(Arc::new(Float64Array::from(value)));
+    }
+    for (name, mut col) in props {
+        col.pad(n);
+        debug_assert_eq!(col.len(), n);
+        let (t, a): (DataType, ArrayRef) = match col {
+            JsonCol::Str(v) => (DataType::Utf8, Arc::new(StringArray::from(v))),
+            JsonCol::Num(v) => (DataType::Float64, Arc::new(Float64Array::from(v))),
+            JsonCol::Bool(v) => (DataType::Boolean, Arc::new(BooleanArray::from(v))),
+        };
+        fields.push(Field::new(name, t, true));
+        arrays.push(a);
+    }
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+        .map_err(|e| invalid(path, e))?;
+    Ok((batch, lines))
+}
+
+/// Creates a file for writing (its folder too).
+pub fn create(path: &Path) -> Result<BufWriter<File>> {
+    if let Some(dir) = path.parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+        }
+    }
+    File::create(path)
+        .map(|f| BufWriter::with_capacity(1 << 20, f))
+        .map_err(|e| io_err(path, e))
+}
+
+/// Quotes a CSV field when needed.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn prop_text(v: Option<PropValue>) -> String {
+    match v {
+        None => String::new(),
+        Some(PropValue::Str(s)) => s.to_string(),
+        Some(PropValue::Num(n)) => n.to_string(),
+        Some(PropValue::Bool(b)) => b.to_string(),
+    }
+}
+
+fn prop_json(v: Option<PropValue>) -> serde_json::Value {
+    match v {
+        None => serde_json::Value::Null,
+        Some(PropValue::Str(s)) => serde_json::Value::String(s.to_string()),
+        Some(PropValue::Num(n)) => serde_json::json!(n),
+        Some(PropValue::Bool(b)) => serde_json::Value::Bool(b),
+    }
+}
+
+/// Writes an event log (format by extension) with the default column names.
+pub fn write_events(log: &EventLog, path: &Path) -> Result<()> {
+    let format = FileFormat::of(path)?;
+    let mut w = create(path)?;
+    let customers = log.customers();
+    let codes = log.customer_codes();
+    let props: &[(String, PropColumn)] = log.properties();
+    match format {
+        FileFormat::Parquet => {
+            let batch = log.to_record_batch().map_err(CliError::from)?;
+            write_parquet(path, w, &batch)?;
+            return Ok(());
+        }
+        FileFormat::Csv => {
+            let mut header = vec!["customer", "at", "channel", "kind", "value"];
+            header.extend(props.iter().map(|(n, _)| n.as_str()));
+            let header: Vec<String> = header.iter().map(|h| csv_field(h)).collect();
+            writeln!(w, "{}", header.join(",")).map_err(|e| io_err(path, e))?;
+            for row in 0..log.len() {
+                let v = log.values()[row];
+                let mut line = format!(
+                    "{},{},{},{},{}",
+                    csv_field(&customers[codes[row] as usize]),
+                    Timestamp(log.at()[row]),
+                    csv_field(log.channel_name(log.channel_codes()[row])),
+                    csv_field(log.kind_name(log.kind_codes()[row])),
+                    if v.is_nan() {
+                        String::new()
+                    } else {
+                        v.to_string()
+                    }
+                );
+                for (_, c) in props {
+                    line.push(',');
+                    line.push_str(&csv_field(&prop_text(c.get(row))));
+                }
+                writeln!(w, "{line}").map_err(|e| io_err(path, e))?;
+            }
+        }
+        FileFormat::Jsonl => {
+            for row in 0..log.len() {
+                let mut o = serde_json::Map::new();
+                o.insert("customer".into(), (&*customers[codes[row] as usize]).into());
+                o.insert("at".into(), Timestamp(log.at()[row]).to_string().into());
+                o.insert(
+                    "channel".into(),
+                    log.channel_name(log.channel_codes()[row]).into(),
+                );
+                o.insert("kind".into(), log.kind_name(log.kind_codes()[row]).into());
+                let v = log.values()[row];
+                if !v.is_nan() {
+                    o.insert("value".into(), serde_json::json!(v));
+                }
+                for (name, c) in props {
+                    let v = c.get(row);
+                    if v.is_some() {
+                        o.insert(name.clone(), prop_json(v));
+                    }
+                }
+                serde_json::to_writer(&mut w, &o).map_err(|e| io_err(path, e))?;
+                w.write_all(b"\n").map_err(|e| io_err(path, e))?;
+            }
+        }
+    }
+    w.flush().map_err(|e| io_err(path, e))
+}
+
+/// Writes one record batch as a Parquet file.
+pub fn write_parquet(path: &Path, w: BufWriter<File>, batch: &RecordBatch) -> Result<()> {
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::SNAPPY)
+        .build();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(w, batch.schema(), Some(props))
+        .map_err(|e| io_err(path, e))?;
+    writer.write(batch).map_err(|e| io_err(path, e))?;
+    writer.close().map_err(|e| io_err(path, e))?;
+    Ok(())
+}
+
+/// A nullable UTC millisecond timestamp column.
+pub fn timestamps(v: Vec<Option<i64>>) -> ArrayRef {
+    Arc::new(TimestampMillisecondArray::from(v).with_timezone("UTC"))
+}
