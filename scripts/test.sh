@@ -33,6 +33,10 @@ py_counts() {
   echo "${p:-0} ${f:-0}"
 }
 
+# browser_counts LOG: the report's browser check is one test.
+browser_counts() {
+  if grep -aq 'browser test ok' "$1"; then echo "1 0"; else echo "0 1"; fi
+}
 # run_suite NAME COUNTER COMMAND...: runs a language's suite, records its counts and status.
 run_suite() {
   local name=$1 counter=$2 log rc counts
@@ -76,7 +80,7 @@ rust_suite() {
 step "rust"
 run_suite rust rust_counts rust_suite
 step "cli: the HTML report in headless Chromium (screenshot not blank)"
-bash cli/test-browser.sh
+run_suite report browser_counts bash cli/test-browser.sh
 step "node: build the binding (release) and run its tests"
 run_suite node js_counts bash bindings-node/test.sh
 step "python: the binding (venv, release build, pytest)"

@@ -157,7 +157,7 @@ pub fn funnel_chart(title: &str, steps: &[FunnelBar]) -> String {
     let bar_w = 380.0;
     let row = 34.0;
     let h = 30.0 + row * steps.len() as f64 + 6.0;
-    let w = label_w + bar_w + 190.0;
+    let w = label_w + bar_w + 330.0;
     let first = steps.first().map(|s| s.customers).unwrap_or(0.0);
     let mut s = open(w, h, title);
     let _ = write!(
