@@ -425,3 +425,19 @@ pub fn report(title: &str, subtitle: &str, a: &Analysis) -> Report {
     }
     r
 }
+
+/// Credited conversions per channel (rows) and model (columns).
+pub fn attribution_table(a: &jornada::analytics::attribution::Attribution) -> Table {
+    let mut headers = vec!["channel".to_string()];
+    headers.extend(a.models.iter().map(|m| m.model.name().to_string()));
+    let mut t = Table {
+        headers,
+        rows: Vec::new(),
+    };
+    for (i, ch) in a.channels.iter().enumerate() {
+        let mut row = vec![ch.clone()];
+        row.extend(a.models.iter().map(|m| format!("{:.2}", m.conversions[i])));
+        t.rows.push(row);
+    }
+    t
+}

@@ -179,6 +179,31 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = OutFormat::Table)]
         format: OutFormat,
     },
+    /// Credits conversions to channels: first and last touch, linear, position-based, time
+    /// decay, Markov removal effects (exact) and Shapley values.
+    #[command(
+        after_help = "Touches are the events of every other kind within the lookback before each conversion.\n\nExamples:\n  jornada attribution --events events.parquet --conversion purchase\n  jornada attribution --events events.csv --conversion purchase --lookback 7d --models markov,shapley --format json"
+    )]
+    Attribution {
+        /// The events: .csv (with a header), .jsonl or .parquet.
+        #[arg(long, value_name = "FILE")]
+        events: PathBuf,
+        #[command(flatten)]
+        cols: ColumnArgs,
+        /// The event kind that is a conversion.
+        #[arg(long, default_value = "purchase")]
+        conversion: String,
+        /// Only touches this long before a conversion count (`30d`, `12h`).
+        #[arg(long, default_value = "30d")]
+        lookback: String,
+        /// Models, comma-separated: first_touch, last_touch, linear, position, time_decay,
+        /// markov, shapley (default: all).
+        #[arg(long, value_delimiter = ',', value_name = "MODEL,...")]
+        models: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutFormat::Table)]
+        format: OutFormat,
+    },
     /// Writes a self-contained HTML report (no scripts, nothing fetched): funnel, stage flow,
     /// time in stage, chances of converting, actions.
     #[command(
@@ -289,6 +314,14 @@ pub fn run(cli: Cli) -> Result<()> {
             });
             Ok(())
         }
+        Command::Attribution {
+            events,
+            cols,
+            conversion,
+            lookback,
+            models,
+            format,
+        } => attribution_cmd(&events, &cols, conversion, &lookback, &models, format),
         Command::Report { input, html, steps } => {
             let (model, events, a) = analyse(&input, &steps)?;
             let p = Progress::new("writing the report");
@@ -306,6 +339,48 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn attribution_cmd(
+    path: &Path,
+    cols: &ColumnArgs,
+    conversion: String,
+    lookback: &str,
+    models: &[String],
+    format: OutFormat,
+) -> Result<()> {
+    use jornada::analytics::attribution::{attribute, AttributionConfig, AttributionModel};
+    let mut config = AttributionConfig::new(conversion);
+    config.lookback = Some(jornada::Duration::parse(lookback).ok_or_else(|| {
+        CliError::Invalid(format!(
+            "--lookback `{lookback}` is not a duration (e.g. 30d, 12h, 1h30m)"
+        ))
+    })?);
+    if !models.is_empty() {
+        config.models = models
+            .iter()
+            .map(|m| AttributionModel::from_name(m))
+            .collect::<jornada::Result<_>>()?;
+    }
+    let p = Progress::new(&format!("reading {}", path.display()));
+    let events = io::read_events(path, cols)?;
+    p.step("attributing");
+    let a = attribute(&events.log, &config).map_err(|e| events.error(e))?;
+    p.done();
+    let t = analyses::attribution_table(&a);
+    print_table(&t, format, || {
+        serde_json::json!({
+            "channels": a.channels,
+            "conversions": a.summary.conversions,
+            "models": a.models.iter().map(|m| serde_json::json!({
+                "model": m.model.name(),
+                "conversions": m.conversions,
+                "value": m.value,
+                "removal_effects": m.markov.as_ref().map(|d| d.removal_effects.clone()),
+            })).collect::<Vec<_>>(),
+        })
+    });
+    Ok(())
 }
 
 /// A preset name or a model file.

@@ -438,3 +438,59 @@ fn every_command_has_examples_in_its_help() {
             .stdout(predicate::str::contains("Examples:"));
     }
 }
+
+#[test]
+fn attribution_credits_by_hand_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("ev.csv");
+    // c1: email then web, then buys; c2: web, then buys. By hand: first touch email 1, web 1;
+    // last touch web 2; linear email 0.5, web 1.5.
+    std::fs::write(
+        &csv,
+        "customer,at,channel,kind\n\
+         c1,2026-03-01T10:00:00Z,email,email_click\n\
+         c1,2026-03-01T11:00:00Z,web,page_view\n\
+         c1,2026-03-01T12:00:00Z,web,purchase\n\
+         c2,2026-03-02T10:00:00Z,web,page_view\n\
+         c2,2026-03-02T10:30:00Z,web,purchase\n",
+    )
+    .unwrap();
+    let out = jornada()
+        .args([
+            "attribution",
+            "--conversion",
+            "purchase",
+            "--models",
+            "first_touch,last_touch,linear",
+            "--format",
+            "json",
+            "--events",
+        ])
+        .arg(&csv)
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(v["channels"], serde_json::json!(["email", "web"]));
+    assert_eq!(v["conversions"], 2.0);
+    let credits = |i: usize| v["models"][i]["conversions"].clone();
+    assert_eq!(credits(0), serde_json::json!([1.0, 1.0]));
+    assert_eq!(credits(1), serde_json::json!([0.0, 2.0]));
+    assert_eq!(credits(2), serde_json::json!([0.5, 1.5]));
+    jornada()
+        .args(["attribution", "--conversion", "purchase", "--events"])
+        .arg(&csv)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("markov").and(predicate::str::contains("shapley")));
+    jornada()
+        .args(["attribution", "--conversion", "nope", "--events"])
+        .arg(&csv)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("unknown_event_kind"));
+    jornada()
+        .args(["attribution", "--lookback", "soon", "--events"])
+        .arg(&csv)
+        .assert()
+        .code(1);
+}
