@@ -441,3 +441,38 @@ pub fn attribution_table(a: &jornada::analytics::attribution::Attribution) -> Ta
     }
     t
 }
+
+/// Top paths: the path, customers, share, converted, conversion.
+pub fn paths_table(p: &jornada::analytics::TopPaths) -> Table {
+    let mut t = Table::new(&["path", "customers", "share", "converted", "conversion"]);
+    for v in &p.variants {
+        t.rows.push(vec![
+            v.steps.join(" > "),
+            v.customers.to_string(),
+            percent(v.share),
+            v.converted.to_string(),
+            percent(v.conversion),
+        ]);
+    }
+    t
+}
+
+/// Retention: one row per cohort, the share active in each period after the first.
+pub fn retention_table(r: &jornada::analytics::Retention) -> Table {
+    let periods = r.cohorts.iter().map(|c| c.share.len()).max().unwrap_or(0);
+    let mut headers: Vec<String> = vec!["cohort".into(), "customers".into()];
+    headers.extend((0..periods).map(|i| format!("+{i}")));
+    let mut t = Table {
+        headers,
+        rows: Vec::new(),
+    };
+    for c in &r.cohorts {
+        let mut row = vec![
+            c.start.to_string()[..10].to_string(),
+            c.customers.to_string(),
+        ];
+        row.extend(c.share.iter().map(|s| percent(*s)));
+        t.rows.push(row);
+    }
+    t
+}

@@ -102,6 +102,17 @@ pub enum OutFormat {
     Json,
 }
 
+/// A retention period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PeriodArg {
+    /// Calendar days.
+    Day,
+    /// ISO weeks.
+    Week,
+    /// Calendar months.
+    Month,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Simulates a shop (the `ecommerce` preset), replays it and prints what happened; writes an
@@ -200,6 +211,52 @@ pub enum Command {
         /// markov, shapley (default: all).
         #[arg(long, value_delimiter = ',', value_name = "MODEL,...")]
         models: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutFormat::Table)]
+        format: OutFormat,
+    },
+    /// The most common paths (sequences of event kinds) with their conversion.
+    #[command(
+        after_help = "A path is a customer's first --steps event kinds, stopping before their first conversion event.\n\nExamples:\n  jornada paths --events events.parquet --conversion purchase\n  jornada paths --events events.csv --top 10 --steps 4 --collapse --format csv"
+    )]
+    Paths {
+        /// The events: .csv (with a header), .jsonl or .parquet.
+        #[arg(long, value_name = "FILE")]
+        events: PathBuf,
+        #[command(flatten)]
+        cols: ColumnArgs,
+        /// The event kind that is a conversion (paths stop before it; conversion rates use it).
+        #[arg(long)]
+        conversion: Option<String>,
+        /// How many paths to show.
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+        /// Path length.
+        #[arg(long, default_value_t = 5)]
+        steps: usize,
+        /// Count a run of the same kind once.
+        #[arg(long)]
+        collapse: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutFormat::Table)]
+        format: OutFormat,
+    },
+    /// Retention: first-touch cohorts and the share of each active in every later period.
+    #[command(
+        after_help = "Examples:\n  jornada retention --events events.parquet --period week\n  jornada retention --events events.csv --period month --purchase purchase --format json"
+    )]
+    Retention {
+        /// The events: .csv (with a header), .jsonl or .parquet.
+        #[arg(long, value_name = "FILE")]
+        events: PathBuf,
+        #[command(flatten)]
+        cols: ColumnArgs,
+        /// Cohort and activity period (UTC; weeks start on Monday).
+        #[arg(long, value_enum, default_value_t = PeriodArg::Week)]
+        period: PeriodArg,
+        /// The purchase kind, for repeat-purchase rates.
+        #[arg(long)]
+        purchase: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = OutFormat::Table)]
         format: OutFormat,
@@ -322,6 +379,51 @@ pub fn run(cli: Cli) -> Result<()> {
             models,
             format,
         } => attribution_cmd(&events, &cols, conversion, &lookback, &models, format),
+        Command::Paths {
+            events,
+            cols,
+            conversion,
+            top,
+            steps,
+            collapse,
+            format,
+        } => {
+            use jornada::analytics::{select::EventFilter, top_paths, PathSpec};
+            let spec = PathSpec {
+                collapse_repeats: collapse,
+                max_steps: steps,
+                top,
+                conversion: conversion.as_deref().map(EventFilter::kind),
+                ..PathSpec::default()
+            };
+            let ev = io::read_events(&events, &cols)?;
+            let paths = top_paths(&ev.log, &spec).map_err(|e| ev.error(e))?;
+            print_table(&analyses::paths_table(&paths), format, || {
+                serde_json::to_value(&paths).unwrap_or_default()
+            });
+            Ok(())
+        }
+        Command::Retention {
+            events,
+            cols,
+            period,
+            purchase,
+            format,
+        } => {
+            use jornada::analytics::{retention, select::EventFilter, Period, RetentionSpec};
+            let mut spec = RetentionSpec::new(match period {
+                PeriodArg::Day => Period::Day,
+                PeriodArg::Week => Period::Week,
+                PeriodArg::Month => Period::Month,
+            });
+            spec.repeat = purchase.as_deref().map(EventFilter::kind);
+            let ev = io::read_events(&events, &cols)?;
+            let r = retention(&ev.log, &spec).map_err(|e| ev.error(e))?;
+            print_table(&analyses::retention_table(&r), format, || {
+                serde_json::to_value(&r).unwrap_or_default()
+            });
+            Ok(())
+        }
         Command::Report { input, html, steps } => {
             let (model, events, a) = analyse(&input, &steps)?;
             let p = Progress::new("writing the report");

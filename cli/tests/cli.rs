@@ -494,3 +494,81 @@ fn attribution_credits_by_hand_and_errors() {
         .assert()
         .code(1);
 }
+
+#[test]
+fn paths_and_retention_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("ev.csv");
+    // c1 views, looks at a product, buys (and comes back the next day); c2 views and looks;
+    // c3 only views. Paths stop before the purchase: `page_view > product_view` for c1 (converted)
+    // and c2, `page_view` for c3. Daily cohort of 2026-03-02: 3 customers, 1 active on day +1.
+    std::fs::write(
+        &csv,
+        "customer,at,channel,kind\n\
+         c1,2026-03-02T10:00:00Z,web,page_view\n\
+         c1,2026-03-02T10:01:00Z,web,product_view\n\
+         c1,2026-03-02T10:02:00Z,web,purchase\n\
+         c1,2026-03-03T09:00:00Z,app,page_view\n\
+         c2,2026-03-02T11:00:00Z,web,page_view\n\
+         c2,2026-03-02T11:01:00Z,web,product_view\n\
+         c3,2026-03-02T12:00:00Z,web,page_view\n",
+    )
+    .unwrap();
+    let out = jornada()
+        .args([
+            "paths",
+            "--conversion",
+            "purchase",
+            "--format",
+            "json",
+            "--events",
+        ])
+        .arg(&csv)
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let first = &v["variants"][0];
+    assert_eq!(
+        first["steps"],
+        serde_json::json!(["page_view", "product_view"])
+    );
+    assert_eq!(first["customers"], 2);
+    assert_eq!(first["converted"], 1);
+    assert_eq!(v["variants"][1]["steps"], serde_json::json!(["page_view"]));
+    assert_eq!(v["variants"][1]["converted"], 0);
+    jornada()
+        .args(["paths", "--events"])
+        .arg(&csv)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("page_view > product_view"));
+
+    let out = jornada()
+        .args([
+            "retention",
+            "--period",
+            "day",
+            "--format",
+            "json",
+            "--events",
+        ])
+        .arg(&csv)
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let cohort = &v["cohorts"][0];
+    assert_eq!(cohort["customers"], 3);
+    assert_eq!(cohort["active"][0], 3);
+    assert_eq!(cohort["active"][1], 1);
+    jornada()
+        .args(["retention", "--period", "day", "--events"])
+        .arg(&csv)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2026-03-02").and(predicate::str::contains("33.3%")));
+    jornada()
+        .args(["retention", "--period", "fortnight", "--events"])
+        .arg(&csv)
+        .assert()
+        .code(2);
+}
