@@ -20,6 +20,10 @@ pub struct Analysis {
     pub scores: Vec<stages::StageScore>,
     pub actions: Vec<(String, u64, u64)>,
     pub transitions: usize,
+    /// Markov and last-touch credit per channel for `purchase`, when the log has purchases.
+    pub attribution: Option<jornada::analytics::attribution::Attribution>,
+    /// Weekly first-touch cohorts.
+    pub retention: Option<jornada::analytics::Retention>,
 }
 
 /// The default funnel: the initial stage and every stage a transition rule (not a timeout)
@@ -79,6 +83,22 @@ impl Analysis {
             scores,
             actions,
             transitions: r.transitions().len(),
+            attribution: log.kind_code("purchase").and_then(|_| {
+                use jornada::analytics::attribution::{
+                    attribute, AttributionConfig, AttributionModel,
+                };
+                let mut c = AttributionConfig::new("purchase");
+                c.models = vec![
+                    AttributionModel::LastTouch,
+                    AttributionModel::from_name("markov").ok()?,
+                ];
+                attribute(log, &c).ok()
+            }),
+            retention: jornada::analytics::retention(
+                log,
+                &jornada::analytics::RetentionSpec::new(jornada::analytics::Period::Week),
+            )
+            .ok(),
         })
     }
 
@@ -411,6 +431,50 @@ pub fn report(title: &str, subtitle: &str, a: &Analysis) -> Report {
             )))
             .with(scoring_table(a).block()),
     );
+    if let Some(at) = &a.attribution {
+        let mut section = Section::new("Attribution of purchases").with(Block::Text(
+            "Purchases credited to the channels that led to them (30-day lookback): last touch, and the Markov removal effect (exact, from the absorbing chain of channel transitions).".into(),
+        ));
+        for m in &at.models {
+            let items: Vec<(String, f64)> = at
+                .channels
+                .iter()
+                .cloned()
+                .zip(m.conversions.iter().copied())
+                .collect();
+            section = section.with(Block::Svg(svg::bar_chart(
+                &format!("Credited purchases, {}", m.model.name()),
+                &items,
+                None,
+            )));
+        }
+        r.push(section);
+    }
+    if let Some(ret) = a.retention.as_ref().filter(|r| !r.cohorts.is_empty()) {
+        let cohorts: Vec<&jornada::analytics::Cohort> = ret.cohorts.iter().take(12).collect();
+        let width = cohorts
+            .iter()
+            .map(|c| c.share.len())
+            .max()
+            .unwrap_or(0)
+            .min(12);
+        let rows: Vec<String> = cohorts
+            .iter()
+            .map(|c| format!("{} ({})", &c.start.to_string()[..10], c.customers))
+            .collect();
+        let cols: Vec<String> = (0..width).map(|i| format!("week {i}")).collect();
+        let cells: Vec<Vec<Option<f64>>> = cohorts
+            .iter()
+            .map(|c| (0..width).map(|i| c.share.get(i).copied()).collect())
+            .collect();
+        r.push(
+            Section::new("Retention")
+                .with(Block::Text(
+                    "Customers by the ISO week of their first touch (UTC), and the share of each cohort active in every later week.".into(),
+                ))
+                .with(Block::Svg(svg::heatmap("Weekly retention", &rows, &cols, &cells))),
+        );
+    }
     if !a.actions.is_empty() {
         let items: Vec<(String, f64)> = a
             .actions
