@@ -185,6 +185,9 @@ struct Acc {
     repeat: u64,
 }
 
+/// Tables up to this many cells are counted densely per unit of work.
+const DENSE_CELLS: u64 = 4096;
+
 /// Most cells (cohorts × offsets) a retention table may have.
 const MAX_CELLS: u64 = 20_000_000;
 
@@ -216,9 +219,11 @@ pub fn retention(log: &EventLog, spec: &RetentionSpec) -> Result<Retention> {
     let first = at.iter().min().map(|&t| period.index(t));
     let last = at.iter().max().map(|&t| period.index(t));
     let cap = spec.periods.unwrap_or(usize::MAX);
+    let mut cells = 0u64;
     if let (Some(first), Some(last)) = (first, last) {
         let n = (last - first + 1) as u64;
-        if n.saturating_mul(n.min(cap as u64)) > MAX_CELLS {
+        cells = n.saturating_mul(n.min(cap as u64));
+        if cells > MAX_CELLS {
             return Err(Error::Capacity {
                 message: format!(
                     "{n} {period:?} cohorts over as many periods is more than {MAX_CELLS} cells; use a longer period or `periods`"
@@ -226,10 +231,19 @@ pub fn retention(log: &EventLog, spec: &RetentionSpec) -> Result<Retention> {
             });
         }
     }
-    // Per unit of work: cohort sizes, and one mark per customer and active offset.
+    // Per unit of work: cohort sizes, and the active counts, in a dense table when it is small
+    // (cohort − first period, offset), else as one mark per customer and active offset.
+    let dense = cells <= DENSE_CELLS;
+    let base = first.unwrap_or(0);
+    let width = last.map_or(0, |l| ((l - base + 1) as usize).min(cap));
     let parts = map_customers(log.n_customers(), |range| {
         let mut cohorts: BTreeMap<i64, Acc> = BTreeMap::new();
         let mut marks: Vec<(i64, u32)> = Vec::new();
+        let mut table: Vec<u64> = if dense {
+            vec![0; cells as usize]
+        } else {
+            Vec::new()
+        };
         let mut buyers = 0u64;
         let mut repeaters = 0u64;
         for c in range {
@@ -278,16 +292,20 @@ pub fn retention(log: &EventLog, spec: &RetentionSpec) -> Result<Retention> {
                     if (k as usize) >= span {
                         break;
                     }
-                    marks.push((p0, k as u32));
+                    if dense {
+                        table[(p0 - base) as usize * width + k as usize] += 1;
+                    } else {
+                        marks.push((p0, k as u32));
+                    }
                 }
             }
         }
-        (cohorts, marks, buyers, repeaters)
+        (cohorts, marks, table, buyers, repeaters)
     });
     let mut cohorts: BTreeMap<i64, (Acc, Vec<u64>)> = BTreeMap::new();
     let mut buyers = 0;
     let mut repeaters = 0;
-    for (part, marks, b, r) in parts {
+    for (part, marks, table, b, r) in parts {
         buyers += b;
         repeaters += r;
         for (p, a) in part {
@@ -301,6 +319,10 @@ pub fn retention(log: &EventLog, spec: &RetentionSpec) -> Result<Retention> {
         }
         for (p, k) in marks {
             cohorts.get_mut(&p).expect("marked cohorts exist").1[k as usize] += 1;
+        }
+        for (i, &n) in table.iter().enumerate().filter(|x| *x.1 > 0) {
+            let p = base + (i / width) as i64;
+            cohorts.get_mut(&p).expect("counted cohorts exist").1[i % width] += n;
         }
     }
     let width = cohorts.values().map(|a| a.1.len()).max().unwrap_or(0);

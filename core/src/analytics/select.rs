@@ -203,6 +203,8 @@ impl<'a> Compiled<'a> {
 pub(crate) struct MaskTable<'a> {
     by_kind: Vec<u32>,
     by_channel: Vec<u32>,
+    /// No filter narrows channels: the channel need not be read.
+    any_channel: bool,
     cond_bits: u32,
     preds: Vec<(u32, Pred<'a>)>,
     kinds: &'a [u16],
@@ -234,7 +236,14 @@ impl<'a> MaskTable<'a> {
                 preds.push((bit, p));
             }
         }
+        let all = if by_channel.is_empty() {
+            0
+        } else {
+            by_channel.iter().fold(u32::MAX, |a, &m| a & m)
+        };
+        let used = by_kind.iter().fold(0, |a, &m| a | m);
         MaskTable {
+            any_channel: all & used == used,
             by_kind,
             by_channel,
             cond_bits,
@@ -247,13 +256,24 @@ impl<'a> MaskTable<'a> {
     /// The bitmask of filters matching `row`.
     #[inline(always)]
     pub fn mask(&self, row: usize) -> u32 {
-        self.mask_of(self.kinds[row], self.channels[row], row)
+        let mut m = self.by_kind[self.kinds[row] as usize];
+        if !self.any_channel {
+            m &= self.by_channel[self.channels[row] as usize];
+        }
+        if m & self.cond_bits == 0 {
+            return m;
+        }
+        self.mask_slow(row, m)
     }
 
-    /// The bitmask for a row whose kind and channel codes the caller already has.
+    /// The bitmask for a row whose kind code the caller already has (and the channel, read
+    /// only when some filter narrows channels).
     #[inline(always)]
-    pub fn mask_of(&self, kind: u16, channel: u16, row: usize) -> u32 {
-        let m = self.by_kind[kind as usize] & self.by_channel[channel as usize];
+    pub fn mask_of(&self, kind: u16, channels: &[u16], i: usize, row: usize) -> u32 {
+        let mut m = self.by_kind[kind as usize];
+        if !self.any_channel {
+            m &= self.by_channel[channels[i] as usize];
+        }
         if m & self.cond_bits == 0 {
             return m;
         }
