@@ -98,6 +98,38 @@ fn gaps_beyond_32_bits() {
 }
 
 #[test]
+fn limits_are_errors_not_crashes() {
+    let log = sample();
+    let spec = PathSpec {
+        max_steps: 1_000_000,
+        ..PathSpec::default()
+    };
+    assert_eq!(
+        top_paths(&log, &spec).unwrap_err().path(),
+        Some("max_steps")
+    );
+    // 100,000 labels: counted sparsely.
+    let spec = PathSpec {
+        label: PathLabel::Custom {
+            names: (0..100_000).map(|i| i.to_string()).collect(),
+            codes: (0..log.len() as u32).map(|r| r * 9_999).collect(),
+        },
+        max_steps: 3,
+        ..PathSpec::default()
+    };
+    assert_eq!(directly_follows(&log, &spec).unwrap().edges.len(), 5);
+    assert_eq!(sankey(&log, &spec).unwrap().links.len(), 4);
+    let m = PathSpec {
+        max_steps: 1000,
+        ..spec
+    };
+    assert_eq!(
+        step_matrix(&log, &m).unwrap_err().code(),
+        "capacity_exceeded"
+    );
+}
+
+#[test]
 fn custom_labels() {
     let log = sample();
     // Rows in log order: a(0..4), b(4..7), c(7).
@@ -211,7 +243,7 @@ const CHANNELS: [&str; 3] = ["app", "sms", "web"];
 #[derive(Debug, Clone)]
 struct Case {
     events: Vec<(u8, i64, u8, u8)>,
-    label: u8, // 0 kind, 1 channel, 2 custom
+    label: u8, // 0 kind, 1 channel, 2 custom, 3 custom with many names (sparse counting)
     custom: Vec<u8>,
     collapse: bool,
     max_steps: usize,
@@ -222,7 +254,7 @@ struct Case {
 fn case_strategy() -> impl Strategy<Value = Case> {
     (
         prop::collection::vec((0u8..6, 0i64..40, 0u8..4, 0u8..3), 0..50),
-        0u8..3,
+        0u8..4,
         prop::collection::vec(0u8..4, 60),
         any::<bool>(),
         0usize..5,
@@ -262,15 +294,18 @@ fn build(c: &Case) -> (EventLog, PathSpec) {
     let label = match c.label {
         0 => PathLabel::Kind,
         1 => PathLabel::Channel,
-        _ => PathLabel::Custom {
-            names: vec!["x".into(), "y".into(), "z".into()],
-            codes: (0..log.len())
-                .map(|r| match c.custom[r % c.custom.len()] {
-                    3 => u32::MAX,
-                    x => x as u32,
-                })
-                .collect(),
-        },
+        l => {
+            let (n, spread) = if l == 2 { (3, 1) } else { (100, 33) };
+            PathLabel::Custom {
+                names: (0..n).map(|i| format!("s{i:03}")).collect(),
+                codes: (0..log.len())
+                    .map(|r| match c.custom[r % c.custom.len()] {
+                        3 => u32::MAX,
+                        x => x as u32 * spread,
+                    })
+                    .collect(),
+            }
+        }
     };
     let spec = PathSpec {
         label,

@@ -96,6 +96,24 @@ fn daily_and_monthly_cohorts_and_cohort_event() {
     );
 }
 
+#[test]
+fn huge_tables_are_errors_not_crashes() {
+    let log = log_of(&[
+        ("a", "1900-01-01T00:00:00Z", "visit"),
+        ("b", "2026-01-01T00:00:00Z", "visit"),
+    ]);
+    let err = retention(&log, &RetentionSpec::new(Period::Day)).unwrap_err();
+    assert_eq!(err.code(), "capacity_exceeded");
+    // Capped to 10 offsets, or by month, it fits.
+    let spec = RetentionSpec {
+        periods: Some(10),
+        ..RetentionSpec::new(Period::Day)
+    };
+    assert_eq!(retention(&log, &spec).unwrap().cohorts[0].active.len(), 10);
+    let r = retention(&log, &RetentionSpec::new(Period::Month)).unwrap();
+    assert_eq!(r.cohorts[0].active.len(), 126 * 12 + 1);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /// (year, month, day) from the timestamp's text.

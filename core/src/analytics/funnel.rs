@@ -843,7 +843,7 @@ impl<'a> Plan<'a> {
         let nodes = &mut s.nodes;
         let mut i = 0;
         'scan: while i < len {
-            let m = self.steps.mask_of(kinds[i], chans[i], base + i);
+            let m = self.steps.mask_of(kinds[i], chans, i, base + i);
             if m == 0 && !strict_any {
                 i += 1;
                 continue;
@@ -860,7 +860,7 @@ impl<'a> Plan<'a> {
                     let me = if e == i {
                         m
                     } else {
-                        self.steps.mask_of(kinds[e], chans[e], base + e)
+                        self.steps.mask_of(kinds[e], chans, e, base + e)
                     };
                     union |= me;
                     any_none |= me == 0;

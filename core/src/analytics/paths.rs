@@ -52,6 +52,7 @@ use crate::error::{Error, Location, Result};
 use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
+use std::collections::BTreeMap;
 
 /// A row without a label in a [`PathLabel::Custom`] column.
 pub const NO_LABEL: u32 = u32::MAX;
@@ -367,6 +368,9 @@ fn transitions(
 pub fn directly_follows(log: &EventLog, spec: &PathSpec) -> Result<DirectlyFollows> {
     let labels = Labels::new(log, &spec.label)?;
     let nl = labels.names.len();
+    if nl > DENSE_LABELS {
+        return directly_follows_sparse(log, labels, spec.collapse_repeats);
+    }
     let cells = nl * nl;
     let at = log.at();
     let collapse = spec.collapse_repeats;
@@ -509,6 +513,101 @@ pub fn directly_follows(log: &EventLog, spec: &PathSpec) -> Result<DirectlyFollo
 
 type Path = SmallVec<[u32; 8]>;
 
+/// Label counts up to which the analyses keep dense per-unit-of-work tables (`labels²` cells);
+/// beyond, they count sparsely, so memory follows the data, not the number of labels.
+const DENSE_LABELS: usize = 64;
+
+/// The directly-follows graph for many labels: transitions listed and sorted by edge.
+fn directly_follows_sparse(
+    log: &EventLog,
+    labels: Labels,
+    collapse: bool,
+) -> Result<DirectlyFollows> {
+    let nl = labels.names.len();
+    let at = log.at();
+    let parts = map_customers(log.n_customers(), |range| {
+        let mut trans: Vec<(u64, i64)> = Vec::new();
+        let mut per_label: HashMap<u32, [u64; 3]> = HashMap::new();
+        for c in range {
+            let mut first = NO_LABEL;
+            let mut prev = NO_LABEL;
+            let mut prev_t = 0i64;
+            walk(&labels, log.customer_rows(c), collapse, |l, r| {
+                let t = at[r];
+                per_label.entry(l).or_default()[0] += 1;
+                if prev == NO_LABEL {
+                    first = l;
+                } else {
+                    trans.push((prev as u64 * nl as u64 + l as u64, t - prev_t));
+                }
+                prev = l;
+                prev_t = t;
+                true
+            });
+            if first != NO_LABEL {
+                per_label.entry(first).or_default()[1] += 1;
+                per_label.entry(prev).or_default()[2] += 1;
+            }
+        }
+        (trans, per_label)
+    });
+    let mut occurrences = vec![0u64; nl];
+    let mut starts = vec![0u64; nl];
+    let mut ends = vec![0u64; nl];
+    let mut trans: Vec<(u64, i64)> = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
+    for (t, per_label) in parts {
+        trans.extend_from_slice(&t);
+        for (l, [o, s, e]) in per_label {
+            occurrences[l as usize] += o;
+            starts[l as usize] += s;
+            ends[l as usize] += e;
+        }
+    }
+    sort_unstable(&mut trans);
+    let mut edges: Vec<Edge> = Vec::new();
+    let mut out = vec![0u64; nl];
+    let mut i = 0;
+    while i < trans.len() {
+        let cell = trans[i].0;
+        let j = i + trans[i..].partition_point(|x| x.0 == cell);
+        let n = (j - i) as u64;
+        let (from, to) = ((cell / nl as u64) as usize, (cell % nl as u64) as usize);
+        out[from] += n;
+        edges.push(Edge {
+            from,
+            to,
+            count: n,
+            probability: 0.0,
+            median_ms: trans[i + (j - i).div_ceil(2) - 1].1,
+        });
+        i = j;
+    }
+    for e in &mut edges {
+        e.probability = ratio(e.count, out[e.from]);
+    }
+    Ok(DirectlyFollows {
+        labels: labels.names,
+        occurrences,
+        starts,
+        ends,
+        edges,
+    })
+}
+
+/// Sorts by the whole tuple (so equal elements are identical and the order is deterministic).
+fn sort_unstable<T: Ord + Send>(v: &mut [T]) {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::slice::ParallelSliceMut;
+        v.par_sort_unstable();
+    }
+    #[cfg(not(feature = "parallel"))]
+    v.sort_unstable();
+}
+
+/// Longest path the path analyses take.
+pub const MAX_PATH_STEPS: usize = 1000;
+
 /// Each customer's path and whether they converted, folded by `fold` per chunk.
 fn paths<T: Send>(
     log: &EventLog,
@@ -516,6 +615,12 @@ fn paths<T: Send>(
     init: impl Fn() -> T + Sync + Send,
     fold: impl Fn(&mut T, &[u32], bool) + Sync + Send,
 ) -> Result<(Vec<String>, Vec<T>)> {
+    if spec.max_steps > MAX_PATH_STEPS {
+        return Err(Error::InvalidValue {
+            loc: Location::field("max_steps"),
+            message: format!("at most {MAX_PATH_STEPS} steps"),
+        });
+    }
     let labels = Labels::new(log, &spec.label)?;
     let conversion = match &spec.conversion {
         Some(f) => Some(Compiled::new(log, f, "conversion")?),
@@ -597,9 +702,23 @@ pub fn top_paths(log: &EventLog, spec: &PathSpec) -> Result<TopPaths> {
 
 /// Counts per (position, label) and per (position, from, to), for Sankey and step matrix.
 struct Positions {
-    nodes: Vec<u64>,
-    links: Vec<u64>,
+    nodes: BTreeMap<(usize, u32), u64>,
+    links: BTreeMap<(usize, u32, u32), u64>,
     non_empty: u64,
+}
+
+/// One unit of work's counts: dense tables for few labels, maps for many.
+enum PosAcc {
+    Dense {
+        nodes: Vec<u64>,
+        links: Vec<u64>,
+        non_empty: u64,
+    },
+    Sparse {
+        nodes: HashMap<(usize, u32), u64>,
+        links: HashMap<(usize, u32, u32), u64>,
+        non_empty: u64,
+    },
 }
 
 fn positions(log: &EventLog, spec: &PathSpec) -> Result<(Vec<String>, Positions)> {
@@ -609,39 +728,89 @@ fn positions(log: &EventLog, spec: &PathSpec) -> Result<(Vec<String>, Positions)
         PathLabel::Custom { names, .. } => names.len(),
     };
     let k = spec.max_steps;
+    let dense = nl <= DENSE_LABELS && k <= 64;
     let (names, parts) = paths(
         log,
         spec,
-        || Positions {
-            nodes: vec![0; k * nl],
-            links: vec![0; k.saturating_sub(1) * nl * nl],
-            non_empty: 0,
-        },
-        |p, path, _| {
-            if !path.is_empty() {
-                p.non_empty += 1;
+        || {
+            if dense {
+                PosAcc::Dense {
+                    nodes: vec![0; k * nl],
+                    links: vec![0; k.saturating_sub(1) * nl * nl],
+                    non_empty: 0,
+                }
+            } else {
+                PosAcc::Sparse {
+                    nodes: HashMap::new(),
+                    links: HashMap::new(),
+                    non_empty: 0,
+                }
             }
-            for (i, &l) in path.iter().enumerate() {
-                p.nodes[i * nl + l as usize] += 1;
-                if i + 1 < path.len() {
-                    p.links[(i * nl + l as usize) * nl + path[i + 1] as usize] += 1;
+        },
+        |p, path, _| match p {
+            PosAcc::Dense {
+                nodes,
+                links,
+                non_empty,
+            } => {
+                *non_empty += !path.is_empty() as u64;
+                for (i, &l) in path.iter().enumerate() {
+                    nodes[i * nl + l as usize] += 1;
+                    if i + 1 < path.len() {
+                        links[(i * nl + l as usize) * nl + path[i + 1] as usize] += 1;
+                    }
+                }
+            }
+            PosAcc::Sparse {
+                nodes,
+                links,
+                non_empty,
+            } => {
+                *non_empty += !path.is_empty() as u64;
+                for (i, &l) in path.iter().enumerate() {
+                    *nodes.entry((i, l)).or_default() += 1;
+                    if i + 1 < path.len() {
+                        *links.entry((i, l, path[i + 1])).or_default() += 1;
+                    }
                 }
             }
         },
     )?;
     let mut total = Positions {
-        nodes: vec![0; k * nl],
-        links: vec![0; k.saturating_sub(1) * nl * nl],
+        nodes: BTreeMap::new(),
+        links: BTreeMap::new(),
         non_empty: 0,
     };
     for p in parts {
-        for (a, b) in total.nodes.iter_mut().zip(&p.nodes) {
-            *a += b;
+        match p {
+            PosAcc::Dense {
+                nodes,
+                links,
+                non_empty,
+            } => {
+                total.non_empty += non_empty;
+                for (i, c) in nodes.into_iter().enumerate().filter(|x| x.1 > 0) {
+                    *total.nodes.entry((i / nl, (i % nl) as u32)).or_default() += c;
+                }
+                for (i, c) in links.into_iter().enumerate().filter(|x| x.1 > 0) {
+                    let key = (i / (nl * nl), (i / nl % nl) as u32, (i % nl) as u32);
+                    *total.links.entry(key).or_default() += c;
+                }
+            }
+            PosAcc::Sparse {
+                nodes,
+                links,
+                non_empty,
+            } => {
+                total.non_empty += non_empty;
+                for (key, c) in nodes {
+                    *total.nodes.entry(key).or_default() += c;
+                }
+                for (key, c) in links {
+                    *total.links.entry(key).or_default() += c;
+                }
+            }
         }
-        for (a, b) in total.links.iter_mut().zip(&p.links) {
-            *a += b;
-        }
-        total.non_empty += p.non_empty;
     }
     Ok((names, total))
 }
@@ -665,34 +834,27 @@ fn positions(log: &EventLog, spec: &PathSpec) -> Result<(Vec<String>, Positions)
 /// ```
 pub fn sankey(log: &EventLog, spec: &PathSpec) -> Result<Sankey> {
     let (labels, p) = positions(log, spec)?;
-    let nl = labels.len();
-    let nodes = p
-        .nodes
-        .iter()
-        .enumerate()
-        .filter(|(_, &c)| c > 0)
-        .map(|(i, &c)| SankeyNode {
-            step: i / nl,
-            label: i % nl,
-            customers: c,
-        })
-        .collect();
-    let links = p
-        .links
-        .iter()
-        .enumerate()
-        .filter(|(_, &c)| c > 0)
-        .map(|(i, &c)| SankeyLink {
-            step: i / (nl * nl),
-            from: i / nl % nl,
-            to: i % nl,
-            customers: c,
-        })
-        .collect();
     Ok(Sankey {
         labels,
-        nodes,
-        links,
+        nodes: p
+            .nodes
+            .into_iter()
+            .map(|((step, label), customers)| SankeyNode {
+                step,
+                label: label as usize,
+                customers,
+            })
+            .collect(),
+        links: p
+            .links
+            .into_iter()
+            .map(|((step, from, to), customers)| SankeyLink {
+                step,
+                from: from as usize,
+                to: to as usize,
+                customers,
+            })
+            .collect(),
     })
 }
 
@@ -714,9 +876,18 @@ pub fn sankey(log: &EventLog, spec: &PathSpec) -> Result<Sankey> {
 pub fn step_matrix(log: &EventLog, spec: &PathSpec) -> Result<StepMatrix> {
     let (labels, p) = positions(log, spec)?;
     let nl = labels.len();
-    let counts: Vec<Vec<u64>> = (0..spec.max_steps)
-        .map(|i| p.nodes[i * nl..(i + 1) * nl].to_vec())
-        .collect();
+    if spec.max_steps.saturating_mul(nl) > MAX_MATRIX_CELLS {
+        return Err(Error::Capacity {
+            message: format!(
+                "a step matrix of {} steps by {nl} labels is more than {MAX_MATRIX_CELLS} cells; use fewer steps or the Sankey links",
+                spec.max_steps
+            ),
+        });
+    }
+    let mut counts = vec![vec![0u64; nl]; spec.max_steps];
+    for ((i, l), c) in p.nodes {
+        counts[i][l as usize] = c;
+    }
     let shares = counts
         .iter()
         .map(|row| row.iter().map(|&c| ratio(c, p.non_empty)).collect())
@@ -728,3 +899,6 @@ pub fn step_matrix(log: &EventLog, spec: &PathSpec) -> Result<StepMatrix> {
         shares,
     })
 }
+
+/// Largest step matrix (steps × labels).
+const MAX_MATRIX_CELLS: usize = 10_000_000;

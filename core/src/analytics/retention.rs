@@ -35,7 +35,7 @@
 
 use super::select::{duration_serde, map_customers, non_negative, ratio, Compiled, EventFilter};
 use crate::analytics::event_log::EventLog;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::time::{civil_from_days, days_from_civil, Duration, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -178,13 +178,18 @@ pub struct Retention {
     pub repeat: Option<RepeatPurchase>,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone, Copy)]
 struct Acc {
     customers: u64,
-    active: Vec<u64>,
     buyers: u64,
     repeat: u64,
 }
+
+/// Tables up to this many cells are counted densely per unit of work.
+const DENSE_CELLS: u64 = 4096;
+
+/// Most cells (cohorts × offsets) a retention table may have.
+const MAX_CELLS: u64 = 20_000_000;
 
 /// Cohorts and retention. See the [module docs](self).
 pub fn retention(log: &EventLog, spec: &RetentionSpec) -> Result<Retention> {
@@ -211,10 +216,34 @@ pub fn retention(log: &EventLog, spec: &RetentionSpec) -> Result<Retention> {
         .unwrap_or(i64::MAX);
     let at = log.at();
     let period = spec.period;
+    let first = at.iter().min().map(|&t| period.index(t));
     let last = at.iter().max().map(|&t| period.index(t));
     let cap = spec.periods.unwrap_or(usize::MAX);
+    let mut cells = 0u64;
+    if let (Some(first), Some(last)) = (first, last) {
+        let n = (last - first + 1) as u64;
+        cells = n.saturating_mul(n.min(cap as u64));
+        if cells > MAX_CELLS {
+            return Err(Error::Capacity {
+                message: format!(
+                    "{n} {period:?} cohorts over as many periods is more than {MAX_CELLS} cells; use a longer period or `periods`"
+                ),
+            });
+        }
+    }
+    // Per unit of work: cohort sizes, and the active counts, in a dense table when it is small
+    // (cohort − first period, offset), else as one mark per customer and active offset.
+    let dense = cells <= DENSE_CELLS;
+    let base = first.unwrap_or(0);
+    let width = last.map_or(0, |l| ((l - base + 1) as usize).min(cap));
     let parts = map_customers(log.n_customers(), |range| {
         let mut cohorts: BTreeMap<i64, Acc> = BTreeMap::new();
+        let mut marks: Vec<(i64, u32)> = Vec::new();
+        let mut table: Vec<u64> = if dense {
+            vec![0; cells as usize]
+        } else {
+            Vec::new()
+        };
         let mut buyers = 0u64;
         let mut repeaters = 0u64;
         for c in range {
@@ -249,9 +278,6 @@ pub fn retention(log: &EventLog, spec: &RetentionSpec) -> Result<Retention> {
             let p0 = period.index(at[start]);
             let span = ((last.expect("a customer has events") - p0) as usize + 1).min(cap);
             let acc = cohorts.entry(p0).or_default();
-            if acc.active.len() < span {
-                acc.active.resize(span, 0);
-            }
             acc.customers += 1;
             acc.buyers += bought as u64;
             acc.repeat += repeated as u64;
@@ -263,36 +289,43 @@ pub fn retention(log: &EventLog, spec: &RetentionSpec) -> Result<Retention> {
                 let k = period.index(t) - p0;
                 if k != seen {
                     seen = k;
-                    if (k as usize) < span {
-                        acc.active[k as usize] += 1;
-                    } else {
+                    if (k as usize) >= span {
                         break;
+                    }
+                    if dense {
+                        table[(p0 - base) as usize * width + k as usize] += 1;
+                    } else {
+                        marks.push((p0, k as u32));
                     }
                 }
             }
         }
-        (cohorts, buyers, repeaters)
+        (cohorts, marks, table, buyers, repeaters)
     });
-    let mut cohorts: BTreeMap<i64, Acc> = BTreeMap::new();
+    let mut cohorts: BTreeMap<i64, (Acc, Vec<u64>)> = BTreeMap::new();
     let mut buyers = 0;
     let mut repeaters = 0;
-    for (part, b, r) in parts {
+    for (part, marks, table, b, r) in parts {
         buyers += b;
         repeaters += r;
         for (p, a) in part {
-            let acc = cohorts.entry(p).or_default();
-            acc.customers += a.customers;
-            acc.buyers += a.buyers;
-            acc.repeat += a.repeat;
-            if acc.active.len() < a.active.len() {
-                acc.active.resize(a.active.len(), 0);
-            }
-            for (x, y) in acc.active.iter_mut().zip(&a.active) {
-                *x += y;
-            }
+            let span = ((last.expect("cohorts have events") - p) as usize + 1).min(cap);
+            let e = cohorts
+                .entry(p)
+                .or_insert_with(|| (Acc::default(), vec![0; span]));
+            e.0.customers += a.customers;
+            e.0.buyers += a.buyers;
+            e.0.repeat += a.repeat;
+        }
+        for (p, k) in marks {
+            cohorts.get_mut(&p).expect("marked cohorts exist").1[k as usize] += 1;
+        }
+        for (i, &n) in table.iter().enumerate().filter(|x| *x.1 > 0) {
+            let p = base + (i / width) as i64;
+            cohorts.get_mut(&p).expect("counted cohorts exist").1[i % width] += n;
         }
     }
-    let width = cohorts.values().map(|a| a.active.len()).max().unwrap_or(0);
+    let width = cohorts.values().map(|a| a.1.len()).max().unwrap_or(0);
     let mut total: Vec<OffsetTotal> = (0..width)
         .map(|_| OffsetTotal {
             customers: 0,
@@ -300,8 +333,8 @@ pub fn retention(log: &EventLog, spec: &RetentionSpec) -> Result<Retention> {
             share: 0.0,
         })
         .collect();
-    for a in cohorts.values() {
-        for (k, &n) in a.active.iter().enumerate() {
+    for (a, active) in cohorts.values() {
+        for (k, &n) in active.iter().enumerate() {
             total[k].customers += a.customers;
             total[k].active += n;
         }
@@ -313,11 +346,11 @@ pub fn retention(log: &EventLog, spec: &RetentionSpec) -> Result<Retention> {
         period,
         cohorts: cohorts
             .into_iter()
-            .map(|(p, a)| Cohort {
+            .map(|(p, (a, active))| Cohort {
                 start: period.start(p),
                 customers: a.customers,
-                share: a.active.iter().map(|&n| ratio(n, a.customers)).collect(),
-                active: a.active,
+                share: active.iter().map(|&n| ratio(n, a.customers)).collect(),
+                active,
                 buyers: a.buyers,
                 repeat_buyers: a.repeat,
                 repeat_rate: ratio(a.repeat, a.buyers),

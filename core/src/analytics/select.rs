@@ -197,12 +197,14 @@ impl<'a> Compiled<'a> {
 }
 
 /// Several filters folded into one bitmask per row: bit `i` is set when filter `i` matches.
-/// Kind and channel are one table lookup; conditions are evaluated only where kind and channel
-/// already match.
+/// Kind and channel are two small table lookups (a filter accepts a row when it accepts both
+/// its kind and its channel); conditions are evaluated only where those already match.
 #[derive(Debug)]
 pub(crate) struct MaskTable<'a> {
-    table: Vec<u32>,
-    n_channels: usize,
+    by_kind: Vec<u32>,
+    by_channel: Vec<u32>,
+    /// No filter narrows channels: the channel need not be read.
+    any_channel: bool,
     cond_bits: u32,
     preds: Vec<(u32, Pred<'a>)>,
     kinds: &'a [u16],
@@ -213,21 +215,20 @@ impl<'a> MaskTable<'a> {
     /// At most 32 filters.
     pub fn new(log: &'a EventLog, filters: Vec<Compiled<'a>>) -> Self {
         assert!(filters.len() <= 32, "at most 32 filters");
-        let nk = log.kinds().len();
-        let nc = log.channels().len();
-        let mut table = vec![0u32; nk * nc];
+        let mut by_kind = vec![0u32; log.kinds().len()];
+        let mut by_channel = vec![0u32; log.channels().len()];
         let mut cond_bits = 0;
         let mut preds = Vec::new();
         for (i, f) in filters.into_iter().enumerate() {
             let bit = 1u32 << i;
-            for k in 0..nk {
-                if !f.kind_ok[k] {
-                    continue;
+            for (m, ok) in by_kind.iter_mut().zip(&f.kind_ok) {
+                if *ok {
+                    *m |= bit;
                 }
-                for c in 0..nc {
-                    if f.channel_ok[c] {
-                        table[k * nc + c] |= bit;
-                    }
+            }
+            for (m, ok) in by_channel.iter_mut().zip(&f.channel_ok) {
+                if *ok {
+                    *m |= bit;
                 }
             }
             if let Some(p) = f.pred {
@@ -235,9 +236,16 @@ impl<'a> MaskTable<'a> {
                 preds.push((bit, p));
             }
         }
+        let all = if by_channel.is_empty() {
+            0
+        } else {
+            by_channel.iter().fold(u32::MAX, |a, &m| a & m)
+        };
+        let used = by_kind.iter().fold(0, |a, &m| a | m);
         MaskTable {
-            table,
-            n_channels: nc,
+            any_channel: all & used == used,
+            by_kind,
+            by_channel,
             cond_bits,
             preds,
             kinds: log.kind_codes(),
@@ -248,18 +256,24 @@ impl<'a> MaskTable<'a> {
     /// The bitmask of filters matching `row`.
     #[inline(always)]
     pub fn mask(&self, row: usize) -> u32 {
-        let m =
-            self.table[self.kinds[row] as usize * self.n_channels + self.channels[row] as usize];
+        let mut m = self.by_kind[self.kinds[row] as usize];
+        if !self.any_channel {
+            m &= self.by_channel[self.channels[row] as usize];
+        }
         if m & self.cond_bits == 0 {
             return m;
         }
         self.mask_slow(row, m)
     }
 
-    /// The bitmask for a row whose kind and channel codes the caller already has.
+    /// The bitmask for a row whose kind code the caller already has (and the channel, read
+    /// only when some filter narrows channels).
     #[inline(always)]
-    pub fn mask_of(&self, kind: u16, channel: u16, row: usize) -> u32 {
-        let m = self.table[kind as usize * self.n_channels + channel as usize];
+    pub fn mask_of(&self, kind: u16, channels: &[u16], i: usize, row: usize) -> u32 {
+        let mut m = self.by_kind[kind as usize];
+        if !self.any_channel {
+            m &= self.by_channel[channels[i] as usize];
+        }
         if m & self.cond_bits == 0 {
             return m;
         }
