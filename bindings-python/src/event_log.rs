@@ -6,9 +6,11 @@
 //! dictionary-coded (Arrow dictionaries reused as they are), times converted to epoch
 //! milliseconds; every check on values is the core's (`EventLog::from_columns`).
 
+use crate::analysis::{self, Replay};
 use crate::arrow_in::{self, ArrowTable, Cell, Col, Want};
 use crate::engine::property_columns;
 use crate::errors::{BindResult, Fail, OrRaise};
+use crate::model::Model;
 use crate::table::{html, Columns as TableColumns, Table};
 use jornada::analytics::event_log::{NULL_BOOL, NULL_CODE};
 use jornada::analytics::{Columns, EventLog as CoreLog, PropColumn};
@@ -408,6 +410,49 @@ impl EventLog {
         Ok(EventLog {
             inner: Arc::new(log),
         })
+    }
+
+    /// Replays the log through `model` (the core's `replay`): a `Replay` with per-customer final
+    /// stages (`.table`), `.transitions` and `.actions`. `until`: replay up to this time
+    /// (default: the last event); `skip_unknown`: leave out rows whose kind or channel the model
+    /// does not declare (default: fail). The GIL is released while it runs.
+    #[pyo3(signature = (model, *, until=None, skip_unknown=false))]
+    fn replay(
+        &self,
+        py: Python<'_>,
+        model: &Model,
+        until: Option<Bound<'_, PyAny>>,
+        skip_unknown: bool,
+    ) -> PyResult<Replay> {
+        analysis::log_replay(&self.inner, py, model, until, skip_unknown)
+    }
+
+    /// Time in each stage of `model` (replays the log; see `Replay.time_in_stage`).
+    #[pyo3(signature = (model, *, until=None, skip_unknown=false))]
+    fn time_in_stage(
+        &self,
+        py: Python<'_>,
+        model: &Model,
+        until: Option<Bound<'_, PyAny>>,
+        skip_unknown: bool,
+    ) -> PyResult<Table> {
+        analysis::log_time_in_stage(&self.inner, py, model, until, skip_unknown)
+    }
+
+    /// A funnel over event kinds (the core's `funnel`, ClickHouse `windowFunnel` semantics):
+    /// `steps` are event kinds, `window` a duration (`"7d"`), `mode` one of `window_funnel`,
+    /// `strict_order`, `strict_order_steps`, `any`. One row per step: `step`, `customers`,
+    /// `conversion_from_first`, `conversion_from_previous`, `drop_off`,
+    /// `median_from_previous_ms`, `p90_from_previous_ms`. The GIL is released while it runs.
+    #[pyo3(signature = (steps, *, window="7d", mode="window_funnel"))]
+    fn funnel(
+        &self,
+        py: Python<'_>,
+        steps: Vec<String>,
+        window: &str,
+        mode: &str,
+    ) -> PyResult<Table> {
+        analysis::log_funnel(&self.inner, py, steps, window, mode)
     }
 
     /// Number of events.

@@ -9,6 +9,7 @@
 //! own parser through serde ([`pyde`], [`rowde`]), so every rule and error code is the core's.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod analysis;
 mod arrow_in;
 mod engine;
 mod errors;
@@ -45,6 +46,8 @@ fn _jornada(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::Engine>()?;
     m.add_class::<event_log::EventLog>()?;
     m.add_class::<table::Table>()?;
+    m.add_class::<analysis::Replay>()?;
+    m.add_function(wrap_pyfunction!(analysis::simulate, m)?)?;
     m.add_class::<records::Outcome>()?;
     m.add_class::<records::Transition>()?;
     m.add_class::<records::Action>()?;

@@ -27,6 +27,7 @@ from ._errors import (
     JornadaError,
     LateEventError,
     MissingFieldError,
+    ModelMismatchError,
     MissingIdentityError,
     Problem,
     SnapshotVersionError,
@@ -50,12 +51,14 @@ from ._jornada import (
     Model,
     Outcome,
     Rejected,
+    Replay,
     StageVisit,
     Table,
     Transition,
     __version__,
     error_codes,
     problem_codes,
+    simulate,
 )
 
 __all__ = [
@@ -78,11 +81,13 @@ __all__ = [
     "LateEventError",
     "Merge",
     "MissingFieldError",
+    "ModelMismatchError",
     "MissingIdentityError",
     "Model",
     "Outcome",
     "Problem",
     "Rejected",
+    "Replay",
     "SnapshotVersionError",
     "StageVisit",
     "Table",
@@ -98,4 +103,5 @@ __all__ = [
     "error_class",
     "error_codes",
     "problem_codes",
+    "simulate",
 ]

@@ -1,0 +1,136 @@
+"""The analyses bound on EventLog (simulate, replay, time in stage, funnel), checked against small
+logs whose figures are worked out by hand from the core's documented definitions."""
+
+from __future__ import annotations
+
+import pytest
+
+import jornada as jd
+
+MIN = 60_000
+HOUR = 60 * MIN
+
+
+def log_of(rows):
+    cols = {"customer": [], "at": [], "channel": [], "kind": []}
+    for c, at, ch, k in rows:
+        cols["customer"].append(c)
+        cols["at"].append(at)
+        cols["channel"].append(ch)
+        cols["kind"].append(k)
+    pa = pytest.importorskip("pyarrow")
+    return jd.EventLog.from_frame(pa.table(cols), value=None), cols
+
+
+# c1 browses, fills a cart and buys within 20 minutes; c2 only views a page (stays a visitor);
+# c3 searches (browsing). Everything within an hour: no timeout fires before the last event.
+JOURNEYS = [
+    ("c1", 0, "web", "product_view"),
+    ("c1", 10 * MIN, "web", "add_to_cart"),
+    ("c1", 20 * MIN, "web", "purchase"),
+    ("c2", 0, "web", "page_view"),
+    ("c3", 5 * MIN, "app", "search"),
+]
+
+
+def test_replay_final_stages_and_transitions(ecommerce):
+    log, _ = log_of(JOURNEYS)
+    r = log.replay(ecommerce)
+    assert len(r) == 3
+    t = r.table.to_pydict()
+    assert t["customer"] == ["c1", "c2", "c3"]
+    assert t["stage"] == ["customer", "visitor", "browsing"]
+    assert t["transitions"] == [3, 0, 1]
+    ms = [int(x.timestamp() * 1000) for x in t["entered_at"]]
+    assert ms == [20 * MIN, 0, 5 * MIN]
+    tr = r.transitions.to_pydict()
+    assert tr["customer"] == ["c1"] * 4 + ["c2"] + ["c3"] * 2
+    assert tr["from_stage"][:4] == [None, "visitor", "browsing", "cart"]
+    assert tr["to_stage"][:4] == ["visitor", "browsing", "cart", "customer"]
+    assert tr["rule"][:4] == [None, "started_browsing", "cart_filled", "first_purchase"]
+    acts = r.actions.to_pydict()
+    assert "thank_you" in [a for c, a in zip(acts["customer"], acts["action"]) if c == "c1"]
+    assert dict(r.stats)["events"] == 5
+    assert r.to_pandas()["stage"].tolist() == ["customer", "visitor", "browsing"]
+    assert "<" in r._repr_html_()
+
+
+def test_time_in_stage(ecommerce):
+    log, _ = log_of(JOURNEYS)
+    t = log.time_in_stage(ecommerce).to_pydict()
+    row = {s: i for i, s in enumerate(t["stage"])}
+    # visitor: c1 and c3 leave it at once (0 ms), c2 stays (open).
+    v = row["visitor"]
+    assert (t["completed"][v], t["open"][v], t["mean_ms"][v], t["median_ms"][v]) == (2, 1, 0.0, 0.0)
+    b = row["browsing"]
+    assert (t["completed"][b], t["open"][b], t["mean_ms"][b]) == (1, 1, 10.0 * MIN)
+    c = row["cart"]
+    assert (t["completed"][c], t["open"][c], t["p90_ms"][c]) == (1, 0, 10.0 * MIN)
+    k = row["customer"]
+    assert (t["completed"][k], t["open"][k], t["mean_ms"][k]) == (0, 1, None)
+    assert log.replay(ecommerce).time_in_stage().to_pydict() == t
+
+
+FUNNEL = [
+    ("c1", 0, "web", "page_view"),
+    ("c1", HOUR, "web", "product_view"),
+    ("c1", 2 * HOUR, "web", "purchase"),
+    ("c2", 0, "web", "page_view"),
+    ("c2", HOUR, "app", "product_view"),
+    ("c3", 0, "web", "page_view"),
+    ("c3", HOUR, "web", "purchase"),
+]
+STEPS = ["page_view", "product_view", "purchase"]
+
+
+def test_funnel_counts_by_hand():
+    log, _ = log_of(FUNNEL)
+    f = log.funnel(STEPS, window="7d").to_pydict()
+    assert f["step"] == STEPS
+    assert f["customers"] == [3, 2, 1]
+    assert f["drop_off"] == [0, 1, 1]
+    assert f["conversion_from_first"] == pytest.approx([1.0, 2 / 3, 1 / 3])
+    assert f["conversion_from_previous"] == pytest.approx([1.0, 2 / 3, 1 / 2])
+    assert f["median_from_previous_ms"] == [None, HOUR, HOUR]
+    # A 90-minute window: c1's purchase (2 h after its first step) is outside it.
+    assert log.funnel(STEPS, window="90m").to_pydict()["customers"] == [3, 2, 0]
+    # strict_order: c3's purchase right after page_view is a step out of order, which ends its
+    # chain at step 1 as before; c1 and c2 have no event between their steps.
+    assert log.funnel(STEPS, window="7d", mode="strict_order").to_pydict()["customers"] == [3, 2, 1]
+
+
+def test_funnel_bad_arguments():
+    log, _ = log_of(FUNNEL)
+    with pytest.raises(jd.InvalidDurationError):
+        log.funnel(STEPS, window="soon")
+    with pytest.raises(ValueError):
+        log.funnel(STEPS, mode="sideways")
+
+
+def test_funnel_same_from_pandas_polars_pyarrow():
+    pa = pytest.importorskip("pyarrow")
+    pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
+    _, cols = log_of(FUNNEL)
+    results = [
+        jd.EventLog.from_frame(frame, value=None).funnel(STEPS, window="7d").to_pydict()
+        for frame in (pa.table(cols), pd.DataFrame(cols), pl.DataFrame(cols))
+    ]
+    assert results[0] == results[1] == results[2]
+    assert results[0]["customers"] == [3, 2, 1]
+
+
+def test_simulate_is_deterministic_and_replays(ecommerce):
+    a = jd.simulate(ecommerce, customers=200, seed=7)
+    b = jd.simulate(ecommerce, customers=200, seed=7)
+    c = jd.simulate(ecommerce, customers=200, seed=8)
+    assert a.to_pydict() == b.to_pydict()
+    assert a.to_pydict() != c.to_pydict()
+    assert 0 < a.n_customers <= 200
+    assert set(a.kinds) <= set(ecommerce.event_kinds)
+    r = a.replay(ecommerce)
+    assert len(r) == a.n_customers
+    assert set(r.table.to_pydict()["stage"]) <= set(ecommerce.stages)
+    # Every customer's first transition is the entry into the initial stage.
+    tr = r.transitions.to_pydict()
+    assert tr["from_stage"].count(None) == a.n_customers
