@@ -455,6 +455,31 @@ impl EventLog {
         analysis::log_funnel(&self.inner, py, steps, window, mode)
     }
 
+    /// Attribution of the conversions (events of kind `conversion`) to the channels touched
+    /// within `lookback` (a duration, `None` for no limit) before them, by `models` (names:
+    /// `first_touch`, `last_touch`, `linear`, `position` / `position_based`, `time_decay`,
+    /// `markov`, `shapley`; default all). One row per model and channel: `model`, `channel`,
+    /// `conversions`, `value`. The GIL is released while it runs.
+    #[pyo3(
+        signature = (*, conversion, lookback=Some("30d".to_string()), models=None),
+        text_signature = "($self, *, conversion, lookback='30d', models=None)"
+    )]
+    fn attribution(
+        &self,
+        py: Python<'_>,
+        conversion: &str,
+        lookback: Option<String>,
+        models: Option<Vec<String>>,
+    ) -> PyResult<Table> {
+        crate::attribution::log_attribution(
+            &self.inner,
+            py,
+            conversion,
+            lookback.as_deref(),
+            models,
+        )
+    }
+
     /// Number of events.
     fn __len__(&self) -> usize {
         self.inner.len()

@@ -11,6 +11,7 @@
 
 mod analysis;
 mod arrow_in;
+mod attribution;
 mod engine;
 mod errors;
 mod event_log;
@@ -47,6 +48,7 @@ fn _jornada(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<event_log::EventLog>()?;
     m.add_class::<table::Table>()?;
     m.add_class::<analysis::Replay>()?;
+    m.add_function(wrap_pyfunction!(attribution::_attribution_from_paths, m)?)?;
     m.add_function(wrap_pyfunction!(analysis::simulate, m)?)?;
     m.add_class::<records::Outcome>()?;
     m.add_class::<records::Transition>()?;

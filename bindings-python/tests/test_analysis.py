@@ -134,3 +134,44 @@ def test_simulate_is_deterministic_and_replays(ecommerce):
     # Every customer's first transition is the entry into the initial stage.
     tr = r.transitions.to_pydict()
     assert tr["from_stage"].count(None) == a.n_customers
+
+
+def test_attribution_from_paths_by_hand():
+    paths = {
+        "path": ["email > web", "web", "email > sms"],
+        "total_conversions": [3, 1, 0],
+        "total_conversion_value": [300.0, 50.0, 0.0],
+        "total_null": [7, 9, 10],
+    }
+    t = jd.attribution_from_paths(paths, models=["first_touch", "last_touch", "linear", "position", "markov"])
+    d = t.to_pydict()
+    got = {(m, c): (v, x) for m, c, v, x in zip(d["model"], d["channel"], d["conversions"], d["value"])}
+    assert got[("first_touch", "email")] == (3.0, 300.0)
+    assert got[("first_touch", "web")] == (1.0, 50.0)
+    assert got[("last_touch", "web")] == (4.0, 350.0)
+    assert got[("linear", "email")] == (1.5, 150.0)
+    assert got[("position_based", "web")] == (2.5, 200.0)
+    assert sum(v for (m, _), (v, _) in got.items() if m == "markov") == pytest.approx(4.0)
+    pd = pytest.importorskip("pandas")
+    assert jd.attribution_from_paths(pd.DataFrame(paths), models=["linear"]).to_pydict()["conversions"] == [1.5, 0.0, 2.5]
+    with pytest.raises(jd.InvalidValueError):
+        jd.attribution_from_paths(paths, models=["time_decay"])
+
+
+def test_log_attribution_by_hand():
+    # c1: email then web, then buys; c2: web, then buys; c3 never buys (a null path).
+    log, _ = log_of([
+        ("c1", 0, "email", "email_click"),
+        ("c1", HOUR, "web", "page_view"),
+        ("c1", 2 * HOUR, "web", "purchase"),
+        ("c2", 0, "web", "page_view"),
+        ("c2", HOUR, "web", "purchase"),
+        ("c3", 0, "app", "page_view"),
+    ])
+    d = log.attribution(conversion="purchase", lookback="30d", models=["first_touch", "last_touch", "linear"]).to_pydict()
+    got = {(m, c): v for m, c, v in zip(d["model"], d["channel"], d["conversions"])}
+    assert got[("first_touch", "email")] == 1.0 and got[("first_touch", "web")] == 1.0
+    assert got[("last_touch", "web")] == 2.0 and got[("last_touch", "email")] == 0.0
+    assert got[("linear", "email")] == 0.5 and got[("linear", "web")] == 1.5
+    with pytest.raises(jd.InvalidDurationError):
+        log.attribution(conversion="purchase", lookback="a while")

@@ -22,6 +22,15 @@ def simulate(
     days: int = 180,
     events_per_customer: float = 20.0,
 ) -> EventLog: ...
+def _attribution_from_paths(
+    paths: Sequence[str],
+    conversions: Sequence[float],
+    value: Optional[Sequence[float]] = None,
+    nulls: Optional[Sequence[float]] = None,
+    *,
+    sep: str = ">",
+    models: Optional[Sequence[str]] = None,
+) -> Table: ...
 @final
 class Replay:
     @property
@@ -149,6 +158,13 @@ class EventLog:
         *,
         until: Union[None, str, int, datetime.datetime] = None,
         skip_unknown: bool = False,
+    ) -> Table: ...
+    def attribution(
+        self,
+        *,
+        conversion: str,
+        lookback: Optional[str] = "30d",
+        models: Optional[Sequence[str]] = None,
     ) -> Table: ...
     def funnel(
         self, steps: Sequence[str], *, window: str = "7d", mode: str = "window_funnel"
