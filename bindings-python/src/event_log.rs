@@ -480,6 +480,27 @@ impl EventLog {
         )
     }
 
+    /// Directly-follows graph (the core's `directly_follows`) by `kind` or `channel`: one row
+    /// per edge, `from`, `to`, `count`, `probability`, `median_ms`.
+    #[pyo3(signature = (*, by="kind"))]
+    fn transitions(&self, py: Python<'_>, by: &str) -> PyResult<Table> {
+        crate::paths::log_transitions(&self.inner, py, by)
+    }
+
+    /// The `top` most common paths (the core's `top_paths`) of up to `max_steps` labels by
+    /// `kind` or `channel`: `path` (joined by `" > "`), `customers`, `share`.
+    #[pyo3(signature = (*, top=20, by="kind", max_steps=5, collapse_repeats=false))]
+    fn paths(
+        &self,
+        py: Python<'_>,
+        top: usize,
+        by: &str,
+        max_steps: usize,
+        collapse_repeats: bool,
+    ) -> PyResult<Table> {
+        crate::paths::log_paths(&self.inner, py, top, by, max_steps, collapse_repeats)
+    }
+
     /// Number of events.
     fn __len__(&self) -> usize {
         self.inner.len()

@@ -16,6 +16,7 @@ mod engine;
 mod errors;
 mod event_log;
 mod model;
+mod paths;
 mod pyde;
 mod records;
 mod rowde;

@@ -175,3 +175,23 @@ def test_log_attribution_by_hand():
     assert got[("linear", "email")] == 0.5 and got[("linear", "web")] == 1.5
     with pytest.raises(jd.InvalidDurationError):
         log.attribution(conversion="purchase", lookback="a while")
+
+
+def test_transitions_and_paths_by_hand():
+    log, _ = log_of(FUNNEL)
+    d = log.transitions().to_pydict()
+    edges = {(f, t): (n, p) for f, t, n, p in zip(d["from"], d["to"], d["count"], d["probability"])}
+    # page_view is followed by product_view twice (c1, c2) and purchase once (c3).
+    assert edges[("page_view", "product_view")] == (2, pytest.approx(2 / 3))
+    assert edges[("page_view", "purchase")] == (1, pytest.approx(1 / 3))
+    assert edges[("product_view", "purchase")] == (1, 1.0)
+    assert len(edges) == 3
+    ch = log.transitions(by="channel").to_pydict()
+    assert sorted(zip(ch["from"], ch["to"], ch["count"])) == [("web", "app", 1), ("web", "web", 3)]
+    p = log.paths(top=20).to_pydict()
+    assert sorted(zip(p["path"], p["customers"])) == [
+        ("page_view > product_view", 1),
+        ("page_view > product_view > purchase", 1),
+        ("page_view > purchase", 1),
+    ]
+    assert sum(p["share"]) == pytest.approx(1.0)
