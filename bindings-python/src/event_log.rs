@@ -501,6 +501,37 @@ impl EventLog {
         crate::paths::log_paths(&self.inner, py, top, by, max_steps, collapse_repeats)
     }
 
+    /// Retention (the core's `retention`) by `period` (`day`, `week` (ISO) or `month`, UTC),
+    /// cohorts by first touch: one row per cohort and offset, `cohort`, `customers`, `offset`,
+    /// `active`, `share`; at most `periods` offsets per cohort when given.
+    #[pyo3(signature = (*, period="week", periods=None))]
+    fn retention(&self, py: Python<'_>, period: &str, periods: Option<usize>) -> PyResult<Table> {
+        crate::retention::log_retention(&self.inner, py, period, periods)
+    }
+
+    /// Customer effort (the core's `effort`): the event kinds that are a `conversion`, a
+    /// `support` contact and a `cart` (each `None` for no such figures; a kind must be in the
+    /// log), 30-minute sessions. One row per customer.
+    #[pyo3(
+        signature = (*, conversion=Some("purchase".to_string()), support=Some("support_contact".to_string()), cart=Some("add_to_cart".to_string())),
+        text_signature = "($self, *, conversion='purchase', support='support_contact', cart='add_to_cart')"
+    )]
+    fn effort(
+        &self,
+        py: Python<'_>,
+        conversion: Option<String>,
+        support: Option<String>,
+        cart: Option<String>,
+    ) -> PyResult<Table> {
+        crate::effort::log_effort(
+            &self.inner,
+            py,
+            conversion.as_deref(),
+            support.as_deref(),
+            cart.as_deref(),
+        )
+    }
+
     /// Number of events.
     fn __len__(&self) -> usize {
         self.inner.len()

@@ -12,6 +12,7 @@
 mod analysis;
 mod arrow_in;
 mod attribution;
+mod effort;
 mod engine;
 mod errors;
 mod event_log;
@@ -19,6 +20,7 @@ mod model;
 mod paths;
 mod pyde;
 mod records;
+mod retention;
 mod rowde;
 mod table;
 mod time;

@@ -195,3 +195,37 @@ def test_transitions_and_paths_by_hand():
         ("page_view > purchase", 1),
     ]
     assert sum(p["share"]) == pytest.approx(1.0)
+
+
+def test_retention_by_hand():
+    pa = pytest.importorskip("pyarrow")
+    # The core's documented case: a visits on Monday 2 March 2026 (ISO week 10) and the next
+    # week; b visits in week 10 and never again.
+    t = pa.table({
+        "customer": ["a", "a", "b"],
+        "at": ["2026-03-02T12:00:00Z", "2026-03-10T12:00:00Z", "2026-03-04T12:00:00Z"],
+        "channel": ["web"] * 3,
+        "kind": ["visit"] * 3,
+    })
+    r = jd.EventLog.from_frame(t, value=None).retention(period="week").to_pydict()
+    assert [c.isoformat() for c in r["cohort"]] == ["2026-03-02T00:00:00+00:00"] * 2
+    assert r["customers"] == [2, 2]
+    assert r["offset"] == [0, 1]
+    assert r["active"] == [2, 1]
+    assert r["share"] == [1.0, 0.5]
+
+
+def test_effort_by_hand():
+    log, _ = log_of(FUNNEL)
+    with pytest.raises(jd.UnknownEventKindError):
+        log.effort()  # no support_contact in this log
+    e = log.effort(support=None, cart=None).to_pydict()
+    assert e["customer"] == ["c1", "c2", "c3"]
+    assert e["events"] == [3, 2, 2]
+    assert e["channels"] == [1, 2, 1]
+    assert e["channel_switches"] == [0, 1, 0]
+    assert e["support_contacts"] == [0, 0, 0]
+    assert e["carts"] == [0, 0, 0]
+    # Events an hour apart: each is its own 30-minute session.
+    assert e["sessions"] == [3, 2, 2]
+    assert e["touches_to_conversion"][1] is None

@@ -170,6 +170,14 @@ class EventLog:
     def paths(
         self, *, top: int = 20, by: str = "kind", max_steps: int = 5, collapse_repeats: bool = False
     ) -> Table: ...
+    def retention(self, *, period: str = "week", periods: Optional[int] = None) -> Table: ...
+    def effort(
+        self,
+        *,
+        conversion: Optional[str] = "purchase",
+        support: Optional[str] = "support_contact",
+        cart: Optional[str] = "add_to_cart",
+    ) -> Table: ...
     def funnel(
         self, steps: Sequence[str], *, window: str = "7d", mode: str = "window_funnel"
     ) -> Table: ...
