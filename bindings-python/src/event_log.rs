@@ -6,9 +6,11 @@
 //! dictionary-coded (Arrow dictionaries reused as they are), times converted to epoch
 //! milliseconds; every check on values is the core's (`EventLog::from_columns`).
 
+use crate::analysis::{self, Replay};
 use crate::arrow_in::{self, ArrowTable, Cell, Col, Want};
 use crate::engine::property_columns;
 use crate::errors::{BindResult, Fail, OrRaise};
+use crate::model::Model;
 use crate::table::{html, Columns as TableColumns, Table};
 use jornada::analytics::event_log::{NULL_BOOL, NULL_CODE};
 use jornada::analytics::{Columns, EventLog as CoreLog, PropColumn};
@@ -408,6 +410,126 @@ impl EventLog {
         Ok(EventLog {
             inner: Arc::new(log),
         })
+    }
+
+    /// Replays the log through `model` (the core's `replay`): a `Replay` with per-customer final
+    /// stages (`.table`), `.transitions` and `.actions`. `until`: replay up to this time
+    /// (default: the last event); `skip_unknown`: leave out rows whose kind or channel the model
+    /// does not declare (default: fail). The GIL is released while it runs.
+    #[pyo3(signature = (model, *, until=None, skip_unknown=false))]
+    fn replay(
+        &self,
+        py: Python<'_>,
+        model: &Model,
+        until: Option<Bound<'_, PyAny>>,
+        skip_unknown: bool,
+    ) -> PyResult<Replay> {
+        analysis::log_replay(&self.inner, py, model, until, skip_unknown)
+    }
+
+    /// Time in each stage of `model` (replays the log; see `Replay.time_in_stage`).
+    #[pyo3(signature = (model, *, until=None, skip_unknown=false))]
+    fn time_in_stage(
+        &self,
+        py: Python<'_>,
+        model: &Model,
+        until: Option<Bound<'_, PyAny>>,
+        skip_unknown: bool,
+    ) -> PyResult<Table> {
+        analysis::log_time_in_stage(&self.inner, py, model, until, skip_unknown)
+    }
+
+    /// A funnel over event kinds (the core's `funnel`, ClickHouse `windowFunnel` semantics):
+    /// `steps` are event kinds, `window` a duration (`"7d"`), `mode` one of `window_funnel`,
+    /// `strict_order`, `strict_order_steps`, `any`. One row per step: `step`, `customers`,
+    /// `conversion_from_first`, `conversion_from_previous`, `drop_off`,
+    /// `median_from_previous_ms`, `p90_from_previous_ms`. The GIL is released while it runs.
+    #[pyo3(signature = (steps, *, window="7d", mode="window_funnel"))]
+    fn funnel(
+        &self,
+        py: Python<'_>,
+        steps: Vec<String>,
+        window: &str,
+        mode: &str,
+    ) -> PyResult<Table> {
+        analysis::log_funnel(&self.inner, py, steps, window, mode)
+    }
+
+    /// Attribution of the conversions (events of kind `conversion`) to the channels touched
+    /// within `lookback` (a duration, `None` for no limit) before them, by `models` (names:
+    /// `first_touch`, `last_touch`, `linear`, `position` / `position_based`, `time_decay`,
+    /// `markov`, `shapley`; default all). One row per model and channel: `model`, `channel`,
+    /// `conversions`, `value`. The GIL is released while it runs.
+    #[pyo3(
+        signature = (*, conversion, lookback=Some("30d".to_string()), models=None),
+        text_signature = "($self, *, conversion, lookback='30d', models=None)"
+    )]
+    fn attribution(
+        &self,
+        py: Python<'_>,
+        conversion: &str,
+        lookback: Option<String>,
+        models: Option<Vec<String>>,
+    ) -> PyResult<Table> {
+        crate::attribution::log_attribution(
+            &self.inner,
+            py,
+            conversion,
+            lookback.as_deref(),
+            models,
+        )
+    }
+
+    /// Directly-follows graph (the core's `directly_follows`) by `kind` or `channel`: one row
+    /// per edge, `from`, `to`, `count`, `probability`, `median_ms`.
+    #[pyo3(signature = (*, by="kind"))]
+    fn transitions(&self, py: Python<'_>, by: &str) -> PyResult<Table> {
+        crate::paths::log_transitions(&self.inner, py, by)
+    }
+
+    /// The `top` most common paths (the core's `top_paths`) of up to `max_steps` labels by
+    /// `kind` or `channel`: `path` (joined by `" > "`), `customers`, `share`.
+    #[pyo3(signature = (*, top=20, by="kind", max_steps=5, collapse_repeats=false))]
+    fn paths(
+        &self,
+        py: Python<'_>,
+        top: usize,
+        by: &str,
+        max_steps: usize,
+        collapse_repeats: bool,
+    ) -> PyResult<Table> {
+        crate::paths::log_paths(&self.inner, py, top, by, max_steps, collapse_repeats)
+    }
+
+    /// Retention (the core's `retention`) by `period` (`day`, `week` (ISO) or `month`, UTC),
+    /// cohorts by first touch: one row per cohort and offset, `cohort`, `customers`, `offset`,
+    /// `active`, `share`; at most `periods` offsets per cohort when given.
+    #[pyo3(signature = (*, period="week", periods=None))]
+    fn retention(&self, py: Python<'_>, period: &str, periods: Option<usize>) -> PyResult<Table> {
+        crate::retention::log_retention(&self.inner, py, period, periods)
+    }
+
+    /// Customer effort (the core's `effort`): the event kinds that are a `conversion`, a
+    /// `support` contact and a `cart` (each `None` for no such figures; a kind must be in the
+    /// log), 30-minute sessions. One row per customer.
+    #[pyo3(
+        signature = (*, conversion=Some("purchase".to_string()), support=Some("support_contact".to_string()), cart=Some("add_to_cart".to_string())),
+        text_signature = "($self, *, conversion='purchase', support='support_contact', cart='add_to_cart')"
+    )]
+    fn effort(
+        &self,
+        py: Python<'_>,
+        conversion: Option<String>,
+        support: Option<String>,
+        cart: Option<String>,
+    ) -> PyResult<Table> {
+        crate::effort::log_effort(
+            &self.inner,
+            py,
+            conversion.as_deref(),
+            support.as_deref(),
+            cart.as_deref(),
+        )
     }
 
     /// Number of events.

@@ -9,13 +9,18 @@
 //! own parser through serde ([`pyde`], [`rowde`]), so every rule and error code is the core's.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod analysis;
 mod arrow_in;
+mod attribution;
+mod effort;
 mod engine;
 mod errors;
 mod event_log;
 mod model;
+mod paths;
 mod pyde;
 mod records;
+mod retention;
 mod rowde;
 mod table;
 mod time;
@@ -45,6 +50,9 @@ fn _jornada(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::Engine>()?;
     m.add_class::<event_log::EventLog>()?;
     m.add_class::<table::Table>()?;
+    m.add_class::<analysis::Replay>()?;
+    m.add_function(wrap_pyfunction!(attribution::_attribution_from_paths, m)?)?;
+    m.add_function(wrap_pyfunction!(analysis::simulate, m)?)?;
     m.add_class::<records::Outcome>()?;
     m.add_class::<records::Transition>()?;
     m.add_class::<records::Action>()?;

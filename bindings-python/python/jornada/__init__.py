@@ -14,6 +14,8 @@ Everything is documented in ``bindings-python/README.md``.
 
 from __future__ import annotations
 
+from typing import Any, Mapping, Optional, Sequence
+
 from ._errors import (
     CapacityExceededError,
     CorruptSnapshotError,
@@ -28,6 +30,7 @@ from ._errors import (
     JornadaError,
     LateEventError,
     MissingFieldError,
+    ModelMismatchError,
     MissingIdentityError,
     Problem,
     SnapshotVersionError,
@@ -51,12 +54,15 @@ from ._jornada import (
     Model,
     Outcome,
     Rejected,
+    Replay,
     StageVisit,
     Table,
     Transition,
     __version__,
+    _attribution_from_paths,
     error_codes,
     problem_codes,
+    simulate,
 )
 
 __all__ = [
@@ -80,11 +86,13 @@ __all__ = [
     "LateEventError",
     "Merge",
     "MissingFieldError",
+    "ModelMismatchError",
     "MissingIdentityError",
     "Model",
     "Outcome",
     "Problem",
     "Rejected",
+    "Replay",
     "SnapshotVersionError",
     "StageVisit",
     "Table",
@@ -97,7 +105,47 @@ __all__ = [
     "UnknownPresetError",
     "WrongTypeError",
     "__version__",
+    "attribution_from_paths",
     "error_class",
     "error_codes",
     "problem_codes",
+    "simulate",
 ]
+
+
+def attribution_from_paths(
+    data: Any,
+    *,
+    path: str = "path",
+    conversions: str = "total_conversions",
+    value: Optional[str] = "total_conversion_value",
+    nulls: Optional[str] = "total_null",
+    sep: str = ">",
+    models: Optional[Sequence[str]] = None,
+) -> Table:
+    """Attribution from aggregated paths (ChannelAttribution's format): a table (pandas, Polars,
+    pyarrow or a dict of lists) with a `path` column of channel names joined by `sep` and its
+    `conversions`, `value` and `nulls` counts (`value` and `nulls` optional: `None` or a missing
+    column). Models as `EventLog.attribution` (time decay excluded: paths have no times). One
+    row per model and channel: `model`, `channel`, `conversions`, `value`."""
+    if isinstance(data, Mapping):
+        cols: Mapping[str, Any] = data
+    else:
+        import pyarrow as pa
+
+        t = pa.table(data)
+        cols = {n: t.column(n).to_pylist() for n in t.column_names}
+
+    def col(name: Optional[str], required: bool) -> Optional[list]:
+        if name is None or (not required and name not in cols):
+            return None
+        return [float(x) for x in cols[name]]
+
+    return _attribution_from_paths(
+        [str(p) for p in cols[path]],
+        col(conversions, True),
+        col(value, False),
+        col(nulls, False),
+        sep=sep,
+        models=None if models is None else list(models),
+    )

@@ -138,6 +138,12 @@ class LateEventError(JornadaError):
     code = "late_event"
 
 
+class ModelMismatchError(JornadaError):
+    """Saved state belongs to another model than the one given."""
+
+    code = "model_mismatch"
+
+
 class UnknownCustomerError(JornadaError):
     """No customer is known by this id."""
 

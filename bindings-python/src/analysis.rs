@@ -1,0 +1,353 @@
+//! The analyses of an [`EventLog`]: simulate, replay, time in stage, funnel. Thin: every figure
+//! is the core's (`jornada::analytics`); this module converts arguments and builds result
+//! tables column by column. Long computations release the GIL.
+
+use crate::errors::{BindResult, Fail, OrRaise};
+use crate::event_log::EventLog;
+use crate::model::Model;
+use crate::table::{html, Columns as TableColumns, Table};
+use jornada::analytics::replay::{NO_CHANNEL, NO_RULE, NO_STAGE};
+use jornada::analytics::{
+    self as an, EventLog as CoreLog, FunnelOrder, FunnelSpec, FunnelStep, ReplayOptions, SimConfig,
+};
+use jornada::{Duration, Timestamp};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use std::sync::Arc;
+
+fn value_error(msg: String) -> PyErr {
+    PyValueError::new_err(msg)
+}
+
+/// Parses a duration such as `"7d"`, `"12h"`, `"30m"`.
+fn duration(py: Python<'_>, text: &str, what: &str) -> PyResult<Duration> {
+    Duration::parse(text)
+        .ok_or_else(|| {
+            Fail::Core(jornada::Error::InvalidDuration {
+                loc: jornada::Location::field(what),
+                value: text.to_string(),
+            })
+        })
+        .or_raise(py)
+}
+
+/// Simulates `customers` customers' journeys through `model` (the core's `simulate`): the same
+/// seed, model and arguments give the same log. The GIL is released while it runs.
+#[pyfunction]
+#[pyo3(signature = (model, *, customers=10_000, seed=0, start=None, days=180, events_per_customer=20.0))]
+pub fn simulate(
+    py: Python<'_>,
+    model: &Model,
+    customers: usize,
+    seed: u64,
+    start: Option<Bound<'_, PyAny>>,
+    days: u32,
+    events_per_customer: f64,
+) -> PyResult<EventLog> {
+    let mut cfg = SimConfig {
+        customers,
+        seed,
+        days,
+        events_per_customer,
+        ..SimConfig::default()
+    };
+    if let Some(s) = start {
+        cfg.start = crate::time::timestamp(&s, "start")?
+            .map_err(Fail::Core)
+            .or_raise(py)?;
+    }
+    let m = &model.inner;
+    let log = py.detach(|| an::simulate(m, &cfg));
+    Ok(EventLog {
+        inner: Arc::new(log),
+    })
+}
+
+/// The result of replaying a log through a model: per-customer final stages (`table`), every
+/// stage transition (`transitions`) and every action (`actions`), as tables.
+#[pyclass(frozen, module = "jornada")]
+pub struct Replay {
+    log: Arc<CoreLog>,
+    inner: an::Replay,
+}
+
+impl Replay {
+    fn customer(&self, c: u32) -> Option<&str> {
+        Some(&*self.log.customers()[c as usize])
+    }
+
+    fn final_table(&self) -> BindResult<Table> {
+        let r = &self.inner;
+        let n = r.n_customers();
+        let t = r.transitions();
+        let entered = (0..n).map(|c| {
+            let h = r.history(c);
+            (!h.is_empty()).then(|| t.at[h.end - 1])
+        });
+        let first = (0..n).map(|c| {
+            let h = r.history(c);
+            (!h.is_empty()).then(|| t.at[h.start])
+        });
+        TableColumns::new()
+            .str("customer", (0..n as u32).map(|c| self.customer(c)))
+            .str("stage", (0..n).map(|c| r.final_stage(c)))
+            .time("entered_at", entered)
+            .time("first_seen", first)
+            .u64(
+                "transitions",
+                (0..n).map(|c| r.history(c).len().saturating_sub(1) as u64),
+            )
+            .finish()
+    }
+
+    fn transitions_table(&self) -> BindResult<Table> {
+        let r = &self.inner;
+        let t = r.transitions();
+        TableColumns::new()
+            .str("customer", t.customer.iter().map(|&c| self.customer(c)))
+            .str(
+                "from_stage",
+                t.from
+                    .iter()
+                    .map(|&s| (s != NO_STAGE).then(|| r.stage_name(s))),
+            )
+            .str("to_stage", t.to.iter().map(|&s| Some(r.stage_name(s))))
+            .time("at", t.at.iter().map(|&a| Some(a)))
+            .str(
+                "rule",
+                t.rule
+                    .iter()
+                    .map(|&x| (x != NO_RULE).then(|| r.rule_name(x))),
+            )
+            .str(
+                "channel",
+                t.channel
+                    .iter()
+                    .map(|&x| (x != NO_CHANNEL).then(|| r.channel_name(x))),
+            )
+            .finish()
+    }
+
+    fn actions_table(&self) -> BindResult<Table> {
+        let r = &self.inner;
+        let a = r.actions();
+        TableColumns::new()
+            .str("customer", a.customer.iter().map(|&c| self.customer(c)))
+            .str("action", a.action.iter().map(|&x| Some(r.action_name(x))))
+            .str(
+                "channel",
+                a.channel
+                    .iter()
+                    .map(|&x| (x != NO_CHANNEL).then(|| r.channel_name(x))),
+            )
+            .time("at", a.at.iter().map(|&t| Some(t)))
+            .str(
+                "rule",
+                a.rule
+                    .iter()
+                    .map(|&x| (x != NO_RULE).then(|| r.rule_name(x))),
+            )
+            .str("stage", a.stage.iter().map(|&s| Some(r.stage_name(s))))
+            .bool("suppressed", a.suppressed.iter().map(|&b| Some(b)))
+            .finish()
+    }
+}
+
+/// Time in each stage (the core's `time_in_stage`), as a table.
+fn time_in_stage_table(r: &an::Replay) -> BindResult<Table> {
+    let rows = an::stages::time_in_stage(r);
+    TableColumns::new()
+        .str("stage", rows.iter().map(|s| Some(&*s.stage)))
+        .u64("completed", rows.iter().map(|s| s.completed))
+        .u64("open", rows.iter().map(|s| s.open))
+        .f64("mean_ms", rows.iter().map(|s| s.mean_ms))
+        .f64(
+            "median_ms",
+            rows.iter().map(|s| s.median_ms.map(|x| x as f64)),
+        )
+        .f64("p90_ms", rows.iter().map(|s| s.p90_ms.map(|x| x as f64)))
+        .finish()
+}
+
+fn do_replay(
+    py: Python<'_>,
+    log: &Arc<CoreLog>,
+    model: &Model,
+    until: Option<Bound<'_, PyAny>>,
+    skip_unknown: bool,
+) -> PyResult<Replay> {
+    let mut opts = ReplayOptions::default();
+    if let Some(u) = until {
+        let t: Timestamp = crate::time::timestamp(&u, "until")?
+            .map_err(Fail::Core)
+            .or_raise(py)?;
+        opts.until = Some(t);
+    }
+    if skip_unknown {
+        opts.on_unknown = an::OnUnknown::Skip;
+    }
+    let m = &model.inner;
+    let inner = py
+        .detach(|| an::replay(m, log, &opts))
+        .map_err(Fail::Core)
+        .or_raise(py)?;
+    Ok(Replay {
+        log: log.clone(),
+        inner,
+    })
+}
+
+#[pymethods]
+impl Replay {
+    /// Per customer: final `stage`, when it was entered (`entered_at`), the first entry
+    /// (`first_seen`) and the number of `transitions` after the initial entry.
+    #[getter]
+    fn table(&self, py: Python<'_>) -> PyResult<Table> {
+        self.final_table().or_raise(py)
+    }
+
+    /// Every stage transition: `customer`, `from_stage` (null for the initial entry),
+    /// `to_stage`, `at`, `rule`, `channel` (null for timeouts).
+    #[getter]
+    fn transitions(&self, py: Python<'_>) -> PyResult<Table> {
+        self.transitions_table().or_raise(py)
+    }
+
+    /// Every action: `customer`, `action`, `channel`, `at`, `rule`, `stage`, `suppressed`.
+    #[getter]
+    fn actions(&self, py: Python<'_>) -> PyResult<Table> {
+        self.actions_table().or_raise(py)
+    }
+
+    /// Rows replayed and left out: `{"events", "skipped_unknown_kind",
+    /// "skipped_unknown_channel", "after_until"}`.
+    #[getter]
+    fn stats(&self) -> Vec<(&'static str, u64)> {
+        let s = self.inner.stats();
+        vec![
+            ("events", s.events),
+            ("skipped_unknown_kind", s.skipped_unknown_kind),
+            ("skipped_unknown_channel", s.skipped_unknown_channel),
+            ("after_until", s.after_until),
+        ]
+    }
+
+    /// Time in each stage: `stage`, `completed` and `open` stays, `mean_ms`, `median_ms`,
+    /// `p90_ms` (nearest rank, over completed stays).
+    fn time_in_stage(&self, py: Python<'_>) -> PyResult<Table> {
+        time_in_stage_table(&self.inner).or_raise(py)
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.n_customers()
+    }
+
+    fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Bound::new(py, self.table(py)?)?.call_method0("to_pandas")
+    }
+
+    fn to_polars<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Bound::new(py, self.table(py)?)?.call_method0("to_polars")
+    }
+
+    fn to_arrow<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Bound::new(py, self.table(py)?)?.call_method0("to_arrow")
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Replay({} customers, {} transitions, {} actions)",
+            self.inner.n_customers(),
+            self.inner.transitions().len(),
+            self.inner.actions().len()
+        )
+    }
+
+    fn _repr_html_(&self, py: Python<'_>) -> PyResult<String> {
+        let t = Bound::new(py, self.table(py)?)?;
+        html(py)?.call_method1("table_html", (t,))?.extract()
+    }
+}
+
+fn funnel_order(mode: &str) -> PyResult<FunnelOrder> {
+    Ok(match mode {
+        "window_funnel" | "default" => FunnelOrder::Default,
+        "strict_order" => FunnelOrder::StrictOrder,
+        "strict_order_steps" => FunnelOrder::StrictOrderSteps,
+        "any" | "any_order" => FunnelOrder::Any,
+        other => {
+            return Err(value_error(format!(
+            "mode: expected window_funnel, strict_order, strict_order_steps or any, got {other:?}"
+        )))
+        }
+    })
+}
+
+/// Replays the log through `model` (the core's `replay`). `until`: replay up to this time
+/// (default: the last event); `skip_unknown`: leave out rows whose kind or channel the model
+/// does not declare (default: fail). The GIL is released while it runs.
+pub fn log_replay(
+    log: &Arc<CoreLog>,
+    py: Python<'_>,
+    model: &Model,
+    until: Option<Bound<'_, PyAny>>,
+    skip_unknown: bool,
+) -> PyResult<Replay> {
+    do_replay(py, log, model, until, skip_unknown)
+}
+
+/// Time in each stage of `model` (replays the log first; see `Replay.time_in_stage`).
+pub fn log_time_in_stage(
+    log: &Arc<CoreLog>,
+    py: Python<'_>,
+    model: &Model,
+    until: Option<Bound<'_, PyAny>>,
+    skip_unknown: bool,
+) -> PyResult<Table> {
+    do_replay(py, log, model, until, skip_unknown)?.time_in_stage(py)
+}
+
+/// A funnel over event kinds (the core's `funnel`, ClickHouse `windowFunnel` semantics):
+/// `steps` are event kinds, `window` a duration (`"7d"`), `mode` one of `window_funnel`,
+/// `strict_order`, `strict_order_steps`, `any`. One row per step: `step`, `customers`,
+/// `conversion_from_first`, `conversion_from_previous`, `drop_off`,
+/// `median_from_previous_ms`, `p90_from_previous_ms`.
+pub fn log_funnel(
+    log: &CoreLog,
+    py: Python<'_>,
+    steps: Vec<String>,
+    window: &str,
+    mode: &str,
+) -> PyResult<Table> {
+    let window = duration(py, window, "window")?;
+    let spec = FunnelSpec::new(steps.iter().map(|s| FunnelStep::kind(s)), window)
+        .order(funnel_order(mode)?);
+    let report = py
+        .detach(|| an::funnel(log, &spec))
+        .map_err(Fail::Core)
+        .or_raise(py)?;
+    let s = &report.steps;
+    TableColumns::new()
+        .str("step", s.iter().map(|x| Some(x.name.as_str())))
+        .u64("customers", s.iter().map(|x| x.customers))
+        .f64(
+            "conversion_from_first",
+            s.iter().map(|x| Some(x.conversion_from_first)),
+        )
+        .f64(
+            "conversion_from_previous",
+            s.iter().map(|x| Some(x.conversion_from_previous)),
+        )
+        .u64("drop_off", s.iter().map(|x| x.drop_off))
+        .f64(
+            "median_from_previous_ms",
+            s.iter()
+                .map(|x| x.median_from_previous_ms.map(|v| v as f64)),
+        )
+        .f64(
+            "p90_from_previous_ms",
+            s.iter().map(|x| x.p90_from_previous_ms.map(|v| v as f64)),
+        )
+        .finish()
+        .or_raise(py)
+}
