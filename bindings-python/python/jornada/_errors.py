@@ -162,12 +162,6 @@ class CorruptSnapshotError(JornadaError):
     code = "corrupt_snapshot"
 
 
-class ModelMismatchError(JornadaError):
-    """Saved state belongs to another model than the one given."""
-
-    code = "model_mismatch"
-
-
 class CapacityExceededError(JornadaError):
     """An internal limit was reached."""
 
