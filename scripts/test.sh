@@ -27,7 +27,7 @@ rust_counts() {
 # py_counts LOG: "passed failed" from pytest's last summary line.
 py_counts() {
   local line p f
-  line=$(grep -aE '^=+ .*(passed|failed|error).* in [0-9.]+s' "$1" | tail -n 1 || true)
+  line=$(grep -aE '^(=+ )?[0-9]+ (passed|failed|error).* in [0-9.]+s' "$1" | tail -n 1 || true)
   p=$(echo "$line" | grep -Eo '[0-9]+ passed' | awk '{print $1}')
   f=$(echo "$line" | grep -Eo '[0-9]+ (failed|error)' | awk '{s+=$1} END {print s+0}')
   echo "${p:-0} ${f:-0}"
