@@ -56,48 +56,7 @@ use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use hashbrown::HashMap;
 use std::sync::Arc;
 
-/// Which columns are properties.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum PropertyColumns {
-    /// Every column not named in [`ColumnNames`] (default).
-    #[default]
-    Rest,
-    /// Exactly these columns (each must exist).
-    Only(Vec<String>),
-    /// No properties.
-    None,
-}
-
-/// The columns of an event table. See the [module docs](self).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ColumnNames {
-    /// The customer key (required).
-    pub customer: String,
-    /// The event time (required).
-    pub at: String,
-    /// The channel (required).
-    pub channel: String,
-    /// The event kind (required).
-    pub kind: String,
-    /// The value; `None`, or a name no column has, for none.
-    pub value: Option<String>,
-    /// The property columns.
-    pub properties: PropertyColumns,
-}
-
-impl Default for ColumnNames {
-    /// `customer`, `at`, `channel`, `kind`, `value`, every other column a property.
-    fn default() -> Self {
-        ColumnNames {
-            customer: "customer".into(),
-            at: "at".into(),
-            channel: "channel".into(),
-            kind: "kind".into(),
-            value: Some("value".into()),
-            properties: PropertyColumns::Rest,
-        }
-    }
-}
+pub use super::names::{ColumnNames, PropertyColumns};
 
 const STRING_TYPES: &str =
     "a string column (Utf8, LargeUtf8, Utf8View, or a Dictionary of one of those)";

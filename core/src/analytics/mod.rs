@@ -30,6 +30,8 @@ pub mod attribution;
 pub mod effort;
 pub mod event_log;
 pub mod funnel;
+pub mod json_lines;
+pub mod names;
 pub mod paths;
 pub mod replay;
 pub mod retention;
@@ -37,14 +39,13 @@ pub mod select;
 pub mod simulate;
 pub mod stages;
 
-#[cfg(feature = "arrow")]
-pub use arrow::{ColumnNames, PropertyColumns};
 pub use effort::{effort, CustomerEffort, EffortReport, EffortSpec, EffortSummary};
 pub use event_log::{Columns, EventLog, EventLogBuilder, PropColumn};
 pub use funnel::{
     funnel, funnel_customers, Breakdown, CustomerFunnel, Exclusion, FunnelGroup, FunnelOrder,
     FunnelReport, FunnelSpec, FunnelStep, StepStats,
 };
+pub use names::{ColumnNames, PropertyColumns};
 pub use paths::{
     directly_follows, sankey, step_matrix, top_paths, DirectlyFollows, Edge, PathLabel, PathSpec,
     PathVariant, Sankey, SankeyLink, SankeyNode, StepMatrix, TopPaths,
