@@ -26,3 +26,91 @@ export interface Touchpoint {
   /** Other identity kinds of the model. */
   [identityKind: string]: unknown
 }
+
+/** Which fields of NDJSON lines hold what (`EventLog.fromNdjson`). */
+export interface EventLogNames {
+  /** The customer key (string or integer); default `customer`. */
+  customer?: string
+  /** The event time (RFC 3339 text or epoch milliseconds); default `at`. */
+  at?: string
+  /** Default `channel`. */
+  channel?: string
+  /** Default `kind`. */
+  kind?: string
+  /** The value (a number); default `value`; `null` for none. */
+  value?: string | null
+  /** Property fields; default every other field and the entries of a `properties` object; `null` for none. */
+  properties?: ReadonlyArray<string> | null
+}
+
+/** Columns of equal length for `EventLog.fromColumns`. */
+export interface EventLogColumns {
+  customer: ReadonlyArray<string>
+  /** Epoch milliseconds, or RFC 3339 text / epoch milliseconds / `Date` per row. */
+  at: Float64Array | ReadonlyArray<Timestamp>
+  channel: ReadonlyArray<string>
+  kind: ReadonlyArray<string>
+  /** `NaN` or `null`: no value. */
+  value?: Float64Array | ReadonlyArray<number | null>
+  /** Property columns: strings, numbers or booleans (one type per column), `null` when missing. */
+  properties?: Record<string, Float64Array | ReadonlyArray<string | number | boolean | null>>
+}
+
+export interface ReplayOptions {
+  /** Replay up to this time (default: the last event). */
+  until?: Timestamp | null
+  /** Leave out rows whose kind or channel the model does not declare (default: fail). */
+  skipUnknown?: boolean | null
+}
+
+export interface FunnelOptions {
+  /** A duration such as `7d`, `12h`, `30m` (default `7d`). */
+  window?: string | null
+  mode?: 'window_funnel' | 'strict_order' | 'strict_order_steps' | 'any' | null
+}
+
+export interface PathOptions {
+  top?: number | null
+  by?: 'kind' | 'channel' | null
+  maxSteps?: number | null
+  collapseRepeats?: boolean | null
+}
+
+export interface AttributionOptions {
+  /** The event kind that is a conversion. */
+  conversion: string
+  /** A duration (default `30d`); `null` for no limit. */
+  lookback?: string | null
+  /** `first_touch`, `last_touch`, `linear`, `position`, `time_decay`, `markov`, `shapley` (default all). */
+  models?: ReadonlyArray<string> | null
+}
+
+export interface RetentionOptions {
+  period?: 'day' | 'week' | 'month' | null
+  /** At most this many offsets per cohort. */
+  periods?: number | null
+}
+
+export interface EffortOptions {
+  /** Event kinds; `null` for no such figures. */
+  conversion?: string | null
+  support?: string | null
+  cart?: string | null
+}
+
+export interface SimulateOptions {
+  customers?: number | null
+  seed?: number | null
+  start?: Timestamp | null
+  days?: number | null
+  eventsPerCustomer?: number | null
+}
+
+/** Aggregated paths for `attributionFromPaths` (ChannelAttribution's format). */
+export interface PathTotals {
+  /** Channel names joined by the separator. */
+  path: ReadonlyArray<string>
+  conversions: Float64Array | ReadonlyArray<number>
+  value?: Float64Array | ReadonlyArray<number> | null
+  nulls?: Float64Array | ReadonlyArray<number> | null
+}

@@ -26,6 +26,94 @@ export interface Touchpoint {
   /** Other identity kinds of the model. */
   [identityKind: string]: unknown
 }
+
+/** Which fields of NDJSON lines hold what (`EventLog.fromNdjson`). */
+export interface EventLogNames {
+  /** The customer key (string or integer); default `customer`. */
+  customer?: string
+  /** The event time (RFC 3339 text or epoch milliseconds); default `at`. */
+  at?: string
+  /** Default `channel`. */
+  channel?: string
+  /** Default `kind`. */
+  kind?: string
+  /** The value (a number); default `value`; `null` for none. */
+  value?: string | null
+  /** Property fields; default every other field and the entries of a `properties` object; `null` for none. */
+  properties?: ReadonlyArray<string> | null
+}
+
+/** Columns of equal length for `EventLog.fromColumns`. */
+export interface EventLogColumns {
+  customer: ReadonlyArray<string>
+  /** Epoch milliseconds, or RFC 3339 text / epoch milliseconds / `Date` per row. */
+  at: Float64Array | ReadonlyArray<Timestamp>
+  channel: ReadonlyArray<string>
+  kind: ReadonlyArray<string>
+  /** `NaN` or `null`: no value. */
+  value?: Float64Array | ReadonlyArray<number | null>
+  /** Property columns: strings, numbers or booleans (one type per column), `null` when missing. */
+  properties?: Record<string, Float64Array | ReadonlyArray<string | number | boolean | null>>
+}
+
+export interface ReplayOptions {
+  /** Replay up to this time (default: the last event). */
+  until?: Timestamp | null
+  /** Leave out rows whose kind or channel the model does not declare (default: fail). */
+  skipUnknown?: boolean | null
+}
+
+export interface FunnelOptions {
+  /** A duration such as `7d`, `12h`, `30m` (default `7d`). */
+  window?: string | null
+  mode?: 'window_funnel' | 'strict_order' | 'strict_order_steps' | 'any' | null
+}
+
+export interface PathOptions {
+  top?: number | null
+  by?: 'kind' | 'channel' | null
+  maxSteps?: number | null
+  collapseRepeats?: boolean | null
+}
+
+export interface AttributionOptions {
+  /** The event kind that is a conversion. */
+  conversion: string
+  /** A duration (default `30d`); `null` for no limit. */
+  lookback?: string | null
+  /** `first_touch`, `last_touch`, `linear`, `position`, `time_decay`, `markov`, `shapley` (default all). */
+  models?: ReadonlyArray<string> | null
+}
+
+export interface RetentionOptions {
+  period?: 'day' | 'week' | 'month' | null
+  /** At most this many offsets per cohort. */
+  periods?: number | null
+}
+
+export interface EffortOptions {
+  /** Event kinds; `null` for no such figures. */
+  conversion?: string | null
+  support?: string | null
+  cart?: string | null
+}
+
+export interface SimulateOptions {
+  customers?: number | null
+  seed?: number | null
+  start?: Timestamp | null
+  days?: number | null
+  eventsPerCustomer?: number | null
+}
+
+/** Aggregated paths for `attributionFromPaths` (ChannelAttribution's format). */
+export interface PathTotals {
+  /** Channel names joined by the separator. */
+  path: ReadonlyArray<string>
+  conversions: Float64Array | ReadonlyArray<number>
+  value?: Float64Array | ReadonlyArray<number> | null
+  nulls?: Float64Array | ReadonlyArray<number> | null
+}
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -112,6 +200,95 @@ export declare class Engine {
 }
 
 /**
+ * A columnar, sorted log of touchpoints for batch analytics (sorted by customer, then time).
+ * Build it with `EventLog.fromNdjson`, `EventLog.fromColumns` or `simulate`. Every analysis
+ * returns an array of plain row objects (field names as the columns of the Python binding's
+ * tables; times as RFC 3339 text; `null` where a figure is undefined).
+ */
+export declare class EventLog {
+  /**
+   * A log from newline-delimited JSON, one event (an object) per line (the core's
+   * `EventLog::from_json_lines`). `names` says which fields hold what: `customer`, `at`,
+   * `channel`, `kind` (defaults: those names), `value` (default `value`; `null` for none) and
+   * `properties` (a list of names; default every other field and the entries of a nested
+   * `properties` object; `null` for none). Errors name the `index`, the 1-based `line` and
+   * the field.
+   */
+  static fromNdjson(data: Buffer | Uint8Array | string, names?: EventLogNames | null): EventLog
+  /**
+   * A log from columns of equal length: `customer`, `channel`, `kind` (arrays of strings),
+   * `at` (a `Float64Array` of epoch milliseconds, or an array of RFC 3339 strings, epoch
+   * milliseconds or `Date`s), optional `value` (a `Float64Array` or an array of numbers;
+   * `NaN`/`null` for none) and `properties` (an object of columns: strings, numbers or
+   * booleans, `null` for missing). Errors name the column and row.
+   */
+  static fromColumns(columns: EventLogColumns): EventLog
+  /** Number of events. */
+  get len(): number
+  /** Number of distinct customers. */
+  get nCustomers(): number
+  /** Customer keys, sorted. */
+  get customers(): Array<string>
+  /** Channel names, sorted. */
+  get channels(): Array<string>
+  /** Event kind names, sorted. */
+  get kinds(): Array<string>
+  /** Property names. */
+  get properties(): Array<string>
+  /** Approximate heap bytes held by the log. */
+  get memoryBytes(): number
+  /** The events in the log's order (customer, then time), as row objects. */
+  toRows(): Array<EventRow>
+  /**
+   * Replays the log through `model` (the core's `replay`). Options: `until` (a time; default
+   * the last event), `skipUnknown` (leave out rows whose kind or channel the model does not
+   * declare; default: fail with their code).
+   */
+  replay(model: Model, options?: ReplayOptions | null): Replay
+  /** `replay` on a worker thread. */
+  replayAsync(model: Model, options?: ReplayOptions | null): Promise<Replay>
+  /** Time in each stage of `model` (replays the log; see `Replay.timeInStage`). */
+  timeInStage(model: Model, options?: ReplayOptions | null): Array<StageTimeRow>
+  /**
+   * A funnel over event kinds (the core's `funnel`, ClickHouse `windowFunnel` semantics).
+   * Options: `window` (a duration, default `"7d"`), `mode` (`window_funnel` (default),
+   * `strict_order`, `strict_order_steps`, `any`). One row per step.
+   */
+  funnel(steps: ReadonlyArray<string>, options?: FunnelOptions | null): Array<FunnelRow>
+  /**
+   * The directly-follows graph (the core's `directly_follows`). Options: `by` (`kind`
+   * (default) or `channel`). One row per edge.
+   */
+  transitions(options?: { by?: 'kind' | 'channel' } | null): Array<EdgeRow>
+  /**
+   * The most common paths (the core's `top_paths`). Options: `top` (default 20), `by`
+   * (`kind` or `channel`), `maxSteps` (default 5), `collapseRepeats` (default false).
+   */
+  paths(options?: PathOptions | null): Array<PathRow>
+  /**
+   * Attribution of the conversions (events of kind `conversion`) to the channels touched
+   * within `lookback` (a duration, default `"30d"`; `null` for no limit) before them, by
+   * `models` (`first_touch`, `last_touch`, `linear`, `position` / `position_based`,
+   * `time_decay`, `markov`, `shapley`; default all). One row per model and channel.
+   */
+  attribution(options: AttributionOptions): Array<AttributionRow>
+  /** `attribution` on a worker thread. */
+  attributionAsync(options: AttributionOptions): Promise<Array<AttributionRow>>
+  /**
+   * Retention (the core's `retention`): cohorts by the `period` (`day`, `week` (ISO,
+   * default) or `month`, UTC) of the first touch; at most `periods` offsets per cohort. One
+   * row per cohort and offset.
+   */
+  retention(options?: RetentionOptions | null): Array<RetentionRow>
+  /**
+   * Customer effort (the core's `effort`): the event kinds that are a `conversion` (default
+   * `purchase`), a `support` contact (default `support_contact`) and a `cart` (default
+   * `add_to_cart`); `null` for none. One row per customer.
+   */
+  effort(options?: EffortOptions | null): Array<EffortRow>
+}
+
+/**
  * A validated journey model (stages, rules, channels, event and identity kinds).
  *
  * An invalid model throws an `Error` with `code: 'invalid_model'`, `path` (the first problem's
@@ -174,6 +351,31 @@ export declare class Outcome {
 /** An `ingestManyAsync` batch being converted (internal; driven by the async driver). */
 export declare class PendingBatch {}
 
+/**
+ * The result of replaying a log through a model: per-customer final stages (`customers`),
+ * every stage transition (`transitions`) and every action (`actions`), as arrays of rows.
+ */
+export declare class Replay {
+  /** Number of customers. */
+  get len(): number
+  /**
+   * Per customer: final `stage`, when it was entered (`entered_at`), the first entry
+   * (`first_seen`) and the number of `transitions` after the initial entry.
+   */
+  get customers(): Array<ReplayCustomerRow>
+  /** Every stage transition, by customer then time. */
+  get transitions(): Array<ReplayTransitionRow>
+  /** Every action, by customer then time. */
+  get actions(): Array<ReplayActionRow>
+  /** Rows replayed and left out. */
+  get stats(): ReplayStats
+  /**
+   * Time in each stage: `completed` and `open` stays, `mean_ms`, `median_ms`, `p90_ms`
+   * (nearest rank, over completed stays).
+   */
+  timeInStage(): Array<StageTimeRow>
+}
+
 /** Something for the host to do (send the SMS, offer the discount). */
 export interface Action {
   /** The customer's id. */
@@ -192,6 +394,23 @@ export interface Action {
   rule: string | null
   /** `true` when the channel's consent was not given: do not contact the customer. */
   suppressed: boolean
+}
+
+/**
+ * Attribution from aggregated paths (ChannelAttribution's format, the core's
+ * `attribute_paths`): `data.path` (channel names joined by `sep`, default `">"`), their
+ * `conversions`, and optional `value` and `nulls` counts (arrays of numbers or
+ * `Float64Array`s). Options: `sep`, `models` (as `EventLog.attribution`; time decay needs times
+ * and is refused). One row per model and channel.
+ */
+export declare function attributionFromPaths(data: PathTotals, options?: { sep?: string, models?: ReadonlyArray<string> } | null): Array<AttributionRow>
+
+/** Credit of one attribution model to one channel. */
+export interface AttributionRow {
+  model: string
+  channel: string
+  conversions: number
+  value: number
 }
 
 /** A consent change. */
@@ -224,6 +443,32 @@ export interface CustomerView {
   consent: Array<ConsentEntry>
 }
 
+/** An edge of the directly-follows graph. */
+export interface EdgeRow {
+  from: string
+  to: string
+  count: number
+  /** `count` / transitions out of `from`. */
+  probability: number
+  median_ms: number
+}
+
+/** Effort figures of one customer. */
+export interface EffortRow {
+  customer: string
+  events: number
+  touches_to_conversion: number | null
+  time_to_conversion_ms: number | null
+  channels: number
+  channel_switches: number
+  support_contacts: number
+  repeat_contacts: number
+  carts: number
+  abandoned_carts: number
+  recovered_carts: number
+  sessions: number
+}
+
 /** What an erasure removed. */
 export interface Erasure {
   /** The customer erased. */
@@ -247,6 +492,30 @@ export interface ErrorCode {
  * (thrown by the Node binding only).
  */
 export declare function errorCodes(): Array<ErrorCode>
+
+/** One event of a log. */
+export interface EventRow {
+  customer: string
+  at: string
+  channel: string
+  kind: string
+  value: number | null
+  /** Present properties only. */
+  properties: Record<string, string | number | boolean>
+}
+
+/** One step of a funnel. */
+export interface FunnelRow {
+  step: string
+  /** Customers who reached this step. */
+  customers: number
+  conversion_from_first: number
+  conversion_from_previous: number
+  /** Customers of the previous step who did not reach this one. */
+  drop_off: number
+  median_from_previous_ms: number | null
+  p90_from_previous_ms: number | null
+}
 
 /** Profiles became one, or a customer's id changed because they gained a preferred key. */
 export interface Merge {
@@ -286,6 +555,15 @@ export interface OutcomeJson {
   rejected: Array<Rejected>
 }
 
+/** One of the most common paths. */
+export interface PathRow {
+  /** Labels joined by `" > "`. */
+  path: string
+  customers: number
+  /** `customers` / all customers. */
+  share: number
+}
+
 /** A touchpoint of a batch that was not accepted, and why. Nothing of it was applied. */
 export interface Rejected {
   /** Its position in the batch (for NDJSON: among the non-blank lines). */
@@ -298,6 +576,87 @@ export interface Rejected {
   line: number | null
   /** The error message. */
   message: string
+}
+
+/** An action of a replay. */
+export interface ReplayActionRow {
+  customer: string
+  action: string
+  channel: string | null
+  at: string
+  rule: string | null
+  stage: string
+  suppressed: boolean
+}
+
+/** A customer's final state after a replay. */
+export interface ReplayCustomerRow {
+  customer: string
+  /** Final stage. */
+  stage: string | null
+  /** When the final stage was entered. */
+  entered_at: string | null
+  /** When the customer entered the initial stage. */
+  first_seen: string | null
+  /** Transitions after the initial entry. */
+  transitions: number
+}
+
+/** Rows replayed and left out. */
+export interface ReplayStats {
+  events: number
+  skipped_unknown_kind: number
+  skipped_unknown_channel: number
+  after_until: number
+}
+
+/** A stage transition of a replay. */
+export interface ReplayTransitionRow {
+  customer: string
+  /** `null` for the entry into the initial stage. */
+  from_stage: string | null
+  to_stage: string
+  at: string
+  /** `null` for the initial entry. */
+  rule: string | null
+  /** `null` for timeouts. */
+  channel: string | null
+}
+
+/** One cohort and period offset. */
+export interface RetentionRow {
+  /** Start of the cohort's period. */
+  cohort: string
+  /** Customers in the cohort. */
+  customers: number
+  /** Periods after the cohort's. */
+  offset: number
+  /** Customers of the cohort active in that period. */
+  active: number
+  /** `active` / `customers`. */
+  share: number
+}
+
+/**
+ * Simulates customers' journeys through `model` (the core's `simulate`): the same seed,
+ * model and options give the same log. Options: `customers` (default 10,000), `seed` (0),
+ * `start` (a time), `days` (180), `eventsPerCustomer` (20).
+ */
+export declare function simulate(model: Model, options?: SimulateOptions | null): EventLog
+
+/** `simulate` on a worker thread. */
+export declare function simulateAsync(model: Model, options?: SimulateOptions | null): Promise<EventLog>
+
+/** Time in one stage (over completed stays; nearest-rank percentiles). */
+export interface StageTimeRow {
+  stage: string
+  /** Stays that ended (the customer moved on). */
+  completed: number
+  /** Stays still open at the end of the replay. */
+  open: number
+  mean_ms: number | null
+  median_ms: number | null
+  p90_ms: number | null
 }
 
 /** One stay in a stage. */

@@ -836,7 +836,12 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Engine = nativeBinding.Engine
+module.exports.EventLog = nativeBinding.EventLog
 module.exports.Model = nativeBinding.Model
 module.exports.Outcome = nativeBinding.Outcome
 module.exports.PendingBatch = nativeBinding.PendingBatch
+module.exports.Replay = nativeBinding.Replay
+module.exports.attributionFromPaths = nativeBinding.attributionFromPaths
 module.exports.errorCodes = nativeBinding.errorCodes
+module.exports.simulate = nativeBinding.simulate
+module.exports.simulateAsync = nativeBinding.simulateAsync

@@ -14,7 +14,7 @@ fn wrong(field: &str, expected: &str, v: &Unknown) -> Failure {
     })
 }
 
-fn type_name(v: &Unknown) -> &'static str {
+pub(crate) fn type_name(v: &Unknown) -> &'static str {
     match v.get_type() {
         Ok(ValueType::Undefined) => "undefined",
         Ok(ValueType::Null) => "null",

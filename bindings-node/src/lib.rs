@@ -1,16 +1,19 @@
 //! Node.js binding of jornada (napi-rs). Converts and delegates: every rule lives in the core.
 //!
 //! - [`model`]: `Model` (presets, JSON, files).
+//! - [`analytics`]: `EventLog`, `Replay`, `simulate`, `attributionFromPaths` (batch analytics).
 //! - [`engine`]: `Engine` (ingest, async batches, time, consent, erasure, snapshots).
 //! - [`outcome`]: what calls return, as typed JavaScript objects.
 //! - [`to_json`] and [`batch`]: JavaScript touchpoints to the core's canonical JSON form.
 //! - [`errors`]: `Error` objects with stable codes; panics caught at the boundary.
 #![deny(clippy::all)]
 
+pub mod analytics;
 mod args;
 mod batch;
 pub mod engine;
 pub mod errors;
 pub mod model;
 pub mod outcome;
+mod read;
 mod to_json;
