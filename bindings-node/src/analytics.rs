@@ -414,7 +414,7 @@ fn prop_column(v: &Unknown, path: &str) -> Res<PropColumn> {
 }
 
 fn columns(v: &Unknown) -> Res<Columns> {
-    let o = Opts::new(Some(v), "columns")?;
+    let o = Opts::required(v, "columns")?;
     let req = |key: &str| -> Res<Unknown> {
         o.get(key)?.ok_or_else(|| {
             Failure::Core(Error::MissingField {
@@ -1060,7 +1060,7 @@ fn models(names: Option<Vec<String>>, paths: bool) -> Res<Vec<AttributionModel>>
 }
 
 fn attribution_config(options: &Unknown) -> Res<AttributionConfig> {
-    let o = Opts::new(Some(options), "options")?;
+    let o = Opts::required(options, "options")?;
     let conversion = o.string("conversion")?.ok_or_else(|| {
         Failure::Core(Error::MissingField {
             loc: Location::field("options.conversion"),
@@ -1135,7 +1135,7 @@ pub fn attribution_from_paths(
     options: Option<Unknown>,
 ) -> napi::Result<Vec<AttributionRow>> {
     run(&env, || {
-        let d = Opts::new(Some(&data), "data")?;
+        let d = Opts::required(&data, "data")?;
         let req = |key: &str| -> Res<Unknown> {
             d.get(key)?.ok_or_else(|| {
                 Failure::Core(Error::MissingField {

@@ -68,6 +68,14 @@ impl<'a> Opts<'a> {
         Ok(o)
     }
 
+    /// Like [`Opts::new`], but `undefined` and `null` are `wrong_type` too.
+    pub(crate) fn required(v: &Unknown<'a>, prefix: &'static str) -> Res<Opts<'a>> {
+        if absent(v)? {
+            return Err(wrong_type(prefix, "an object", v));
+        }
+        Opts::new(Some(v), prefix)
+    }
+
     pub(crate) fn path(&self, key: &str) -> String {
         format!("{}.{key}", self.prefix)
     }
