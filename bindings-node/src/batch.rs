@@ -14,13 +14,19 @@ use std::time::Instant;
 /// Converted elements and early rejections.
 #[derive(Default)]
 pub(crate) struct Batch {
-    /// One line per converted element.
+    /// One line per converted element, in blocks of about [`BLOCK`] bytes: a growing batch never
+    /// copies what it holds (a doubling `Vec` would copy megabytes on the JavaScript thread).
+    blocks: Vec<Vec<u8>>,
+    /// The block being written.
     bytes: Vec<u8>,
     /// The list index of each line.
     index: Vec<u32>,
     /// Elements that did not convert.
     early: Vec<Rejected>,
 }
+
+/// Size of a block of converted lines.
+const BLOCK: usize = 1 << 20;
 
 impl Batch {
     /// Converts `list[start..end]`, or until `deadline`; returns the index reached.
@@ -52,6 +58,13 @@ impl Batch {
                 Ok(()) => {
                     self.bytes.push(b'\n');
                     self.index.push(i);
+                    if self.bytes.len() >= BLOCK {
+                        let full = std::mem::replace(
+                            &mut self.bytes,
+                            Vec::with_capacity(BLOCK + BLOCK / 4),
+                        );
+                        self.blocks.push(full);
+                    }
                 }
                 Err(Fail(e)) => self.early.push(Rejected {
                     index: i as usize,
@@ -68,7 +81,17 @@ impl Batch {
     }
 
     /// Applies the converted lines in one core call; rejections carry list indexes.
-    pub(crate) fn apply(self, engine: &mut Engine) -> jornada::Outcome {
+    pub(crate) fn apply(mut self, engine: &mut Engine) -> jornada::Outcome {
+        if !self.blocks.is_empty() {
+            let mut all = Vec::with_capacity(
+                self.blocks.iter().map(Vec::len).sum::<usize>() + self.bytes.len(),
+            );
+            for b in self.blocks.drain(..) {
+                all.extend_from_slice(&b);
+            }
+            all.extend_from_slice(&self.bytes);
+            self.bytes = all;
+        }
         let mut out = engine.ingest_json_lines(&self.bytes);
         for r in &mut out.rejected {
             let i = self.index[r.index] as usize;
