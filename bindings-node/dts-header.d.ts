@@ -114,3 +114,19 @@ export interface PathTotals {
   value?: Float64Array | ReadonlyArray<number> | null
   nulls?: Float64Array | ReadonlyArray<number> | null
 }
+
+/** Touchpoints as columns of equal length (`Engine.ingestColumns`); row `i` is one touchpoint. */
+export interface TouchpointColumns {
+  customer_id?: ReadonlyArray<string | number | null | undefined>
+  channel: ReadonlyArray<string>
+  kind: ReadonlyArray<string>
+  /** Epoch milliseconds, or RFC 3339 text / epoch milliseconds / `Date` per row. */
+  at: Float64Array | ReadonlyArray<Timestamp>
+  id?: ReadonlyArray<string | number | null | undefined>
+  /** `NaN` or `null`: no value. */
+  value?: Float64Array | ReadonlyArray<number | null | undefined>
+  /** Property columns, `null`/`undefined` when missing. */
+  properties?: Record<string, Float64Array | ReadonlyArray<string | number | boolean | null | undefined>>
+  /** Other identity kinds of the model. */
+  [identityKind: string]: unknown
+}

@@ -114,6 +114,22 @@ export interface PathTotals {
   value?: Float64Array | ReadonlyArray<number> | null
   nulls?: Float64Array | ReadonlyArray<number> | null
 }
+
+/** Touchpoints as columns of equal length (`Engine.ingestColumns`); row `i` is one touchpoint. */
+export interface TouchpointColumns {
+  customer_id?: ReadonlyArray<string | number | null | undefined>
+  channel: ReadonlyArray<string>
+  kind: ReadonlyArray<string>
+  /** Epoch milliseconds, or RFC 3339 text / epoch milliseconds / `Date` per row. */
+  at: Float64Array | ReadonlyArray<Timestamp>
+  id?: ReadonlyArray<string | number | null | undefined>
+  /** `NaN` or `null`: no value. */
+  value?: Float64Array | ReadonlyArray<number | null | undefined>
+  /** Property columns, `null`/`undefined` when missing. */
+  properties?: Record<string, Float64Array | ReadonlyArray<string | number | boolean | null | undefined>>
+  /** Other identity kinds of the model. */
+  [identityKind: string]: unknown
+}
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -152,6 +168,17 @@ export declare class Engine {
    * non-blank lines) and `line` (1-based).
    */
   ingestNdjson(data: Buffer | Uint8Array | string): Outcome
+  /**
+   * Ingests touchpoints given as columns of equal length, one per field: `at` (a
+   * `Float64Array` of epoch milliseconds, or an array of times), `value` (a `Float64Array` or
+   * an array of numbers; `NaN`/`null` is absent), `properties` (an object of columns of
+   * strings, numbers or booleans), and any other field (`customer_id`, `channel`, `kind`,
+   * `id`, identity kinds) as an array of strings (`null`/`undefined` absent). Row `i` is the
+   * touchpoint `{field: column[i], ...}`: the result is that of `ingestMany` on those objects,
+   * rejections by row index. A cell of the wrong type throws (nothing is applied). Much
+   * faster than `ingestMany` for large batches (two Node-API calls per string cell).
+   */
+  ingestColumns(columns: TouchpointColumns): Outcome
   /**
    * `ingestMany` off the event loop: the list is converted on the JavaScript thread in slices
    * of about 2 ms (yielding between them), then applied on a worker thread. Until the promise

@@ -121,7 +121,7 @@ fn unreadable(env: sys::napi_env) -> Fail {
 }
 
 /// The error without a line number: lines of the internal NDJSON are not the caller's.
-fn without_line(mut e: Error) -> Error {
+pub(crate) fn without_line(mut e: Error) -> Error {
     use Error::*;
     match &mut e {
         InvalidJson { loc, .. }

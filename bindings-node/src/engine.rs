@@ -190,6 +190,23 @@ impl Engine {
         })
     }
 
+    /// Ingests touchpoints given as columns of equal length, one per field: `at` (a
+    /// `Float64Array` of epoch milliseconds, or an array of times), `value` (a `Float64Array` or
+    /// an array of numbers; `NaN`/`null` is absent), `properties` (an object of columns of
+    /// strings, numbers or booleans), and any other field (`customer_id`, `channel`, `kind`,
+    /// `id`, identity kinds) as an array of strings (`null`/`undefined` absent). Row `i` is the
+    /// touchpoint `{field: column[i], ...}`: the result is that of `ingestMany` on those objects,
+    /// rejections by row index. A cell of the wrong type throws (nothing is applied). Much
+    /// faster than `ingestMany` for large batches (two Node-API calls per string cell).
+    #[napi(ts_args_type = "columns: TouchpointColumns")]
+    pub fn ingest_columns(&self, env: Env, columns: Unknown) -> napi::Result<Outcome> {
+        run(&env, || {
+            let lines = crate::columns::lines(&columns)?;
+            self.shared
+                .with(|e| Ok(Outcome::new(crate::columns::apply(e, &lines))))
+        })
+    }
+
     /// `ingestMany` off the event loop: the list is converted on the JavaScript thread in slices
     /// of about 2 ms (yielding between them), then applied on a worker thread. Until the promise
     /// settles, other calls on this engine throw `engine_busy`. Do not change the list before the

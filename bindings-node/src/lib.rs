@@ -11,6 +11,7 @@
 pub mod analytics;
 mod args;
 mod batch;
+mod columns;
 pub mod engine;
 pub mod errors;
 pub mod model;
