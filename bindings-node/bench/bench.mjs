@@ -1,7 +1,7 @@
 // Benchmarks of the Node binding (release build):
 //   node --expose-gc bench/bench.mjs [touchpoints] [customers]
 //
-// - ingestMany throughput on plain objects, and ingestNdjson on the same touchpoints as one
+// - ingestMany throughput on plain objects, ingestColumns on the same touchpoints as columns, and ingestNdjson on the same touchpoints as one
 //   Buffer (the core's parser straight on the bytes); the difference is the JS->Rust conversion;
 // - single `ingest` latency (p50, p99, p99.9) on a warm engine;
 // - the event loop's longest stall while ingestManyAsync / ingestNdjsonAsync run, measured with
@@ -61,14 +61,27 @@ function best (runs, f) {
 // Throughput (best of 3, fresh engine each run).
 const many = best(3, () => new Engine(model).ingestMany(list))
 const nd = best(3, () => new Engine(model).ingestNdjson(ndjson))
+const columns = {
+  customer_id: list.map((t) => t.customer_id),
+  channel: list.map((t) => t.channel),
+  kind: list.map((t) => t.kind),
+  at: Float64Array.from(list, (t) => t.at),
+  value: Float64Array.from(list, (t) => t.value ?? NaN),
+  properties: { sku: list.map((t) => t.properties?.sku) },
+}
+const cols = best(3, () => new Engine(model).ingestColumns(columns))
 const stringify = best(3, () => Buffer.from(list.map((t) => JSON.stringify(t)).join('\n')))
-if (many.last.rejected.length || nd.last.rejected.length) throw new Error('the workload must be valid')
+if (many.last.rejected.length || nd.last.rejected.length || cols.last.rejected.length) throw new Error('the workload must be valid')
 results.ingestMany_per_s = N / (many.ms / 1000)
 results.ingestNdjson_per_s = N / (nd.ms / 1000)
 results.conversion_ns_per_touchpoint = ((many.ms - nd.ms) * 1e6) / N
+results.ingestColumns_per_s = N / (cols.ms / 1000)
+results.columns_conversion_ns_per_touchpoint = ((cols.ms - nd.ms) * 1e6) / N
 console.log(`ingestMany (objects)        ${fmt(results.ingestMany_per_s / 1e6)} M touchpoints/s  (${fmt(many.ms, 0)} ms)`)
 console.log(`ingestNdjson (one Buffer)   ${fmt(results.ingestNdjson_per_s / 1e6)} M touchpoints/s  (${fmt(nd.ms, 0)} ms, ${fmt(ndjson.length / 1e6, 1)} MB)`)
 console.log(`  JS->Rust conversion       ${fmt(results.conversion_ns_per_touchpoint, 0)} ns per touchpoint (ingestMany minus ingestNdjson)`)
+console.log(`ingestColumns (columns)     ${fmt(results.ingestColumns_per_s / 1e6)} M touchpoints/s  (${fmt(cols.ms, 0)} ms)`)
+console.log(`  JS->Rust conversion       ${fmt(results.columns_conversion_ns_per_touchpoint, 0)} ns per touchpoint (ingestColumns minus ingestNdjson)`)
 console.log(`  for scale: JSON.stringify of the list to NDJSON in JS takes ${fmt(stringify.ms, 0)} ms`)
 const outputs = many.last
 const t0 = performance.now()

@@ -13,12 +13,61 @@ use napi::bindgen_prelude::{FromNapiValue, JsObjectValue, Object, Unknown};
 use napi::{sys, JsValue, ValueType};
 use std::ptr;
 
-/// One input column.
-enum Col {
-    /// Strings (or integer ids written as numbers); `None` is absent.
-    Text(Vec<Option<String>>),
-    /// JSON numbers already written (`None` absent): `at` as integer milliseconds, `value`.
-    Raw(Vec<Option<String>>),
+/// One input column, each cell already written as JSON text (strings quoted and escaped) into
+/// one buffer: no allocation per cell.
+#[derive(Default)]
+struct Cells {
+    data: Vec<u8>,
+    /// Per row, the cell's range in `data`; `ABSENT` when absent.
+    spans: Vec<(usize, usize)>,
+}
+
+const ABSENT: (usize, usize) = (usize::MAX, usize::MAX);
+
+impl Cells {
+    fn with_rows(n: u32) -> Cells {
+        Cells {
+            data: Vec::with_capacity(n as usize * 8),
+            spans: Vec::with_capacity(n as usize),
+        }
+    }
+
+    fn absent(&mut self) {
+        self.spans.push(ABSENT);
+    }
+
+    /// Writes one cell with `f`.
+    fn push(&mut self, f: impl FnOnce(&mut Vec<u8>)) {
+        let start = self.data.len();
+        f(&mut self.data);
+        self.spans.push((start, self.data.len()));
+    }
+
+    fn get(&self, row: usize) -> Option<&[u8]> {
+        match self.spans[row] {
+            ABSENT => None,
+            (a, b) => Some(&self.data[a..b]),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.spans.len()
+    }
+}
+
+fn write_str(out: &mut Vec<u8>, s: &[u8]) {
+    let s = String::from_utf8_lossy(s);
+    serde_json::to_writer(out, &*s).expect("writing to a Vec");
+}
+
+fn write_num(out: &mut Vec<u8>, x: f64) {
+    // Finite numbers only reach here (`f64s` rejects the others, `NaN` is absent).
+    serde_json::to_writer(out, &x).expect("writing to a Vec");
+}
+
+fn write_int(out: &mut Vec<u8>, x: i64) {
+    use std::io::Write;
+    let _ = write!(out, "{x}");
 }
 
 /// Reads a string cell into `buf` (reused); `Ok(false)` when the cell is not a string.
@@ -48,19 +97,19 @@ unsafe fn string_cell(env: sys::napi_env, v: sys::napi_value, buf: &mut Vec<u8>)
     true
 }
 
-fn text_column(v: &Unknown, path: &str) -> Res<Vec<Option<String>>> {
+fn text_column(v: &Unknown, path: &str) -> Res<Cells> {
     let env = v.value().env;
     let n = read::array_len(v, path, "an array of strings")?;
-    let mut out = Vec::with_capacity(n as usize);
+    let mut out = Cells::with_rows(n);
     let mut buf = Vec::new();
     for i in 0..n {
         let e = read::element(v, i, path)?;
         if unsafe { string_cell(env, e.raw(), &mut buf) } {
-            out.push(Some(String::from_utf8_lossy(&buf).into_owned()));
+            out.push(|d| write_str(d, &buf));
             continue;
         }
         match e.get_type()? {
-            ValueType::Undefined | ValueType::Null => out.push(None),
+            ValueType::Undefined | ValueType::Null => out.absent(),
             ValueType::Number => {
                 let x = read::number(&e, &format!("{path}[{i}]"))?;
                 if x.fract() != 0.0 || x.abs() >= 9.0e15 {
@@ -69,7 +118,7 @@ fn text_column(v: &Unknown, path: &str) -> Res<Vec<Option<String>>> {
                         format!("{x} is not a whole number"),
                     ));
                 }
-                out.push(Some((x as i64).to_string()));
+                out.push(|d| write_str(d, (x as i64).to_string().as_bytes()));
             }
             _ => return Err(wrong_type(&format!("{path}[{i}]"), "a string", &e)),
         }
@@ -77,7 +126,7 @@ fn text_column(v: &Unknown, path: &str) -> Res<Vec<Option<String>>> {
     Ok(out)
 }
 
-fn time_column(v: &Unknown, path: &str) -> Res<Vec<Option<String>>> {
+fn time_column(v: &Unknown, path: &str) -> Res<Cells> {
     let bad = |i: usize, value: String| {
         Failure::Core(Error::InvalidTimestamp {
             loc: Location {
@@ -89,71 +138,76 @@ fn time_column(v: &Unknown, path: &str) -> Res<Vec<Option<String>>> {
         })
     };
     if read::typed_array(v).is_some() {
-        return read::f64s(v, path)?
-            .into_iter()
-            .enumerate()
-            .map(|(i, x)| {
-                if x.is_finite() && x.fract() == 0.0 && x.abs() < 9.0e15 {
-                    Timestamp::from_millis_checked(x as i64)
-                } else {
-                    None
-                }
-                .map(|t| Some(t.0.to_string()))
-                .ok_or_else(|| bad(i, x.to_string()))
-            })
-            .collect();
+        let xs = read::f64s(v, path)?;
+        let mut out = Cells::with_rows(xs.len() as u32);
+        for (i, x) in xs.into_iter().enumerate() {
+            let t = if x.is_finite() && x.fract() == 0.0 && x.abs() < 9.0e15 {
+                Timestamp::from_millis_checked(x as i64)
+            } else {
+                None
+            }
+            .ok_or_else(|| bad(i, x.to_string()))?;
+            out.push(|d| write_int(d, t.0));
+        }
+        return Ok(out);
     }
     let n = read::array_len(v, path, "a Float64Array or an array of times")?;
-    (0..n)
-        .map(|i| {
-            let e = read::element(v, i, path)?;
-            Ok(Some(
-                crate::args::timestamp(&e, &format!("{path}[{i}]"))?
-                    .0
-                    .to_string(),
-            ))
-        })
-        .collect()
+    let mut out = Cells::with_rows(n);
+    for i in 0..n {
+        let e = read::element(v, i, path)?;
+        let t = crate::args::timestamp(&e, &format!("{path}[{i}]"))?;
+        out.push(|d| write_int(d, t.0));
+    }
+    Ok(out)
 }
 
-fn number_column(v: &Unknown, path: &str) -> Res<Vec<Option<String>>> {
-    Ok(read::f64s(v, path)?
-        .into_iter()
-        .map(|x| (!x.is_nan()).then(|| json_number(x)))
-        .collect())
-}
-
-fn json_number(x: f64) -> String {
-    // Finite numbers only reach here (`f64s` rejects the others, `NaN` is absent).
-    serde_json::to_string(&x).unwrap_or_else(|_| "null".into())
+fn number_column(v: &Unknown, path: &str) -> Res<Cells> {
+    let xs = read::f64s(v, path)?;
+    let mut out = Cells::with_rows(xs.len() as u32);
+    for (i, x) in xs.into_iter().enumerate() {
+        if x.is_nan() {
+            out.absent();
+        } else if !x.is_finite() {
+            return Err(invalid(
+                &format!("{path}[{i}]"),
+                format!("{x} is not a finite number"),
+            ));
+        } else {
+            out.push(|d| write_num(d, x));
+        }
+    }
+    Ok(out)
 }
 
 /// A property column: strings, numbers or booleans (mixed types go to the core, which rejects
 /// them per row), `null`/`undefined` absent; or a `Float64Array` (`NaN` absent).
-fn prop_column(v: &Unknown, path: &str) -> Res<Vec<Option<String>>> {
+fn prop_column(v: &Unknown, path: &str) -> Res<Cells> {
     if read::typed_array(v).is_some() {
         return number_column(v, path);
     }
     let env = v.value().env;
     let n = read::array_len(v, path, "an array of strings, numbers or booleans")?;
-    let mut out = Vec::with_capacity(n as usize);
+    let mut out = Cells::with_rows(n);
     let mut buf = Vec::new();
     for i in 0..n {
         let e = read::element(v, i, path)?;
         if unsafe { string_cell(env, e.raw(), &mut buf) } {
-            let s = String::from_utf8_lossy(&buf);
-            out.push(Some(
-                serde_json::to_string(&*s).expect("a string serializes"),
-            ));
+            out.push(|d| write_str(d, &buf));
             continue;
         }
         let p = format!("{path}[{i}]");
-        out.push(match e.get_type()? {
-            ValueType::Undefined | ValueType::Null => None,
-            ValueType::Number => Some(json_number(read::number(&e, &p)?)),
-            ValueType::Boolean => Some(crate::args::boolean(&e, &p)?.to_string()),
+        match e.get_type()? {
+            ValueType::Undefined | ValueType::Null => out.absent(),
+            ValueType::Number => {
+                let x = read::number(&e, &p)?;
+                out.push(|d| write_num(d, x));
+            }
+            ValueType::Boolean => {
+                let b = crate::args::boolean(&e, &p)?;
+                out.push(|d| d.extend_from_slice(if b { b"true" } else { b"false" }));
+            }
             _ => return Err(wrong_type(&p, "a string, number, boolean or null", &e)),
-        });
+        }
     }
     Ok(out)
 }
@@ -168,14 +222,14 @@ fn keys(obj: &Unknown, path: &str) -> Res<Vec<String>> {
 /// The rows of `columns` as lines of canonical JSON (one per row, each ending in `\n`).
 pub(crate) fn lines(columns: &Unknown) -> Res<Vec<u8>> {
     let o = Opts::required(columns, "columns")?;
-    let mut cols: Vec<(String, Col)> = Vec::new();
-    let mut props: Vec<(String, Vec<Option<String>>)> = Vec::new();
+    let mut cols: Vec<(String, Cells)> = Vec::new();
+    let mut props: Vec<(String, Cells)> = Vec::new();
     for key in keys(columns, "columns")? {
         let Some(v) = o.get(&key)? else { continue };
         let path = o.path(&key);
         match key.as_str() {
-            "at" => cols.push((key, Col::Raw(time_column(&v, &path)?))),
-            "value" => cols.push((key, Col::Raw(number_column(&v, &path)?))),
+            "at" => cols.push((key, time_column(&v, &path)?)),
+            "value" => cols.push((key, number_column(&v, &path)?)),
             "properties" => {
                 let po = Opts::required(&v, "columns.properties")?;
                 for name in keys(&v, "columns.properties")? {
@@ -184,12 +238,10 @@ pub(crate) fn lines(columns: &Unknown) -> Res<Vec<u8>> {
                     }
                 }
             }
-            _ => cols.push((key, Col::Text(text_column(&v, &path)?))),
+            _ => cols.push((key, text_column(&v, &path)?)),
         }
     }
-    let len = |c: &Col| match c {
-        Col::Text(v) | Col::Raw(v) => v.len(),
-    };
+    let len = |c: &Cells| c.len();
     let n = cols
         .first()
         .map(|(_, c)| len(c))
@@ -230,38 +282,26 @@ pub(crate) fn lines(columns: &Unknown) -> Res<Vec<u8>> {
             first = false;
         };
         for ((_, c), k) in cols.iter().zip(&keys) {
-            match c {
-                Col::Text(v) => {
-                    if let Some(s) = &v[row] {
-                        sep(&mut out);
-                        out.extend_from_slice(k.as_bytes());
-                        out.push(b':');
-                        serde_json::to_writer(&mut out, s).expect("writing to a Vec");
-                    }
-                }
-                Col::Raw(v) => {
-                    if let Some(s) = &v[row] {
-                        sep(&mut out);
-                        out.extend_from_slice(k.as_bytes());
-                        out.push(b':');
-                        out.extend_from_slice(s.as_bytes());
-                    }
-                }
+            if let Some(cell) = c.get(row) {
+                sep(&mut out);
+                out.extend_from_slice(k.as_bytes());
+                out.push(b':');
+                out.extend_from_slice(cell);
             }
         }
-        if props.iter().any(|(_, p)| p[row].is_some()) {
+        if props.iter().any(|(_, p)| p.get(row).is_some()) {
             sep(&mut out);
             out.extend_from_slice(b"\"properties\":{");
             let mut pfirst = true;
             for ((_, p), k) in props.iter().zip(&pkeys) {
-                if let Some(s) = &p[row] {
+                if let Some(cell) = p.get(row) {
                     if !pfirst {
                         out.push(b',');
                     }
                     pfirst = false;
                     out.extend_from_slice(k.as_bytes());
                     out.push(b':');
-                    out.extend_from_slice(s.as_bytes());
+                    out.extend_from_slice(cell);
                 }
             }
             out.push(b'}');
