@@ -27,7 +27,7 @@ test('index.d.ts declares every export of the module', () => {
     if (name.startsWith('__')) continue
     assert.match(dts, new RegExp(`export declare (class|function|const) ${name}\\b`), name)
   }
-  for (const method of ['ingest', 'ingestMany', 'ingestNdjson', 'ingestManyAsync', 'ingestNdjsonAsync', 'advanceTo',
+  for (const method of ['ingest', 'ingestMany', 'ingestColumns', 'ingestNdjson', 'ingestManyAsync', 'ingestNdjsonAsync', 'advanceTo',
     'setConsent', 'erase', 'customer', 'customerIds', 'stageCounts', 'snapshot']) {
     assert.match(dts, new RegExp(`\\n  ${method}\\(`), method)
     assert.equal(typeof mod.Engine.prototype[method], 'function', method)

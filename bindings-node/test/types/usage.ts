@@ -1,7 +1,8 @@
 // Type-checked (not run) by `tsc -p test/types`: the declarations in index.d.ts must describe
 // the API as the README uses it; the @ts-expect-error lines must fail to type-check.
 import {
-  Engine, Model, Outcome, errorCodes,
+  Engine, Model, Outcome, errorCodes, EventLog, Replay, simulate, simulateAsync, attributionFromPaths,
+  type FunnelRow, type AttributionRow,
   type Action, type CustomerView, type Rejected, type Touchpoint, type Transition, type Timestamp,
 } from '../../index.js'
 
@@ -40,4 +41,27 @@ Engine.restore('snapshot')
 // @ts-expect-error `stage` is a string or null
 const n: number = view!.stage
 
-export { stages, suppressed, from, line, nd, later, later2, times, stage, counts, again, erased, codes, n }
+// Batch analytics.
+const log: EventLog = EventLog.fromNdjson(Buffer.from(''), { customer: 'customer_id', value: null })
+const log2: EventLog = EventLog.fromColumns({ customer: ['c1'], at: Float64Array.of(0), channel: ['web'], kind: ['view'] })
+const sim: EventLog = simulate(Model.preset('ecommerce'), { customers: 10, seed: 1 })
+const simP: Promise<EventLog> = simulateAsync(Model.preset('ecommerce'))
+const events: number = log.len + log2.nCustomers
+const replay: Replay = sim.replay(Model.preset('ecommerce'), { skipUnknown: true })
+const replayP: Promise<Replay> = sim.replayAsync(Model.preset('ecommerce'))
+const toStage: string = replay.transitions[0].to_stage
+const fromStage: string | null = replay.transitions[0].from_stage
+const funnelRows: FunnelRow[] = sim.funnel(['page_view', 'purchase'], { window: '1d', mode: 'strict_order' })
+const credit: AttributionRow[] = sim.attribution({ conversion: 'purchase', lookback: null })
+const creditP: Promise<AttributionRow[]> = sim.attributionAsync({ conversion: 'purchase' })
+const pathShare: number = sim.paths({ top: 3 })[0].share
+const cohort: string = sim.retention({ period: 'month' })[0].cohort
+const ttc: number | null = sim.effort({ support: null })[0].time_to_conversion_ms
+const fromPaths: AttributionRow[] = attributionFromPaths({ path: ['a>b'], conversions: [1] }, { models: ['linear'] })
+const colOut: Outcome = engine.ingestColumns({ customer_id: ['c1'], channel: ['web'], kind: ['page_view'], at: Float64Array.of(1) })
+// @ts-expect-error attribution needs `conversion`
+sim.attribution({ lookback: '7d' })
+// @ts-expect-error funnel modes are named
+sim.funnel(['a'], { mode: 'sideways' })
+
+export { events, toStage, fromStage, funnelRows, credit, creditP, pathShare, cohort, ttc, fromPaths, colOut, simP, replayP, stages, suppressed, from, line, nd, later, later2, times, stage, counts, again, erased, codes, n }
