@@ -38,3 +38,9 @@ console.assert(seen !== null, 'the example threw')
 `
   runModule(code)
 })
+
+test('README analytics example runs', () => {
+  const snippet = blocks.find((b) => b.includes('EventLog.fromNdjson'))
+  assert.ok(snippet, 'the README has the analytics example')
+  runModule(snippet)
+})
