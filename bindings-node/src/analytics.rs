@@ -876,8 +876,10 @@ impl ReplayJob {
     fn new(env: &Env, log: &Arc<CoreLog>, model: &Unknown, options: Option<&Unknown>) -> Res<Self> {
         let model = model_arg(env, model)?.inner.clone();
         let o = Opts::new(options, "options")?;
-        let mut opts = ReplayOptions::default();
-        opts.until = o.timestamp("until")?;
+        let mut opts = ReplayOptions {
+            until: o.timestamp("until")?,
+            ..ReplayOptions::default()
+        };
         if o.boolean("skipUnknown")? == Some(true) {
             opts.on_unknown = an::OnUnknown::Skip;
         }
