@@ -600,11 +600,28 @@ fn parse_duration(option: &str, text: &str) -> Result<jornada::Duration> {
     })
 }
 
+/// A model file; errors name it (`my-model.json: invalid model: 2 problem(s) ...`).
+fn model_file(path: &Path) -> Result<Model> {
+    Model::from_file(path).map_err(|e| {
+        let prefix = |m: String| {
+            if m.contains(&*path.to_string_lossy()) {
+                m
+            } else {
+                format!("{}: {m}", path.display())
+            }
+        };
+        match CliError::from(e) {
+            CliError::Invalid(m) => CliError::Invalid(prefix(m)),
+            CliError::Io(m) => CliError::Io(prefix(m)),
+        }
+    })
+}
+
 /// A preset name or a model file.
 pub fn load_model(spec: &str) -> Result<Model> {
     let path = Path::new(spec);
     if spec.ends_with(".json") || path.exists() {
-        Ok(Model::from_file(path)?)
+        model_file(path)
     } else {
         Ok(Model::preset(spec)?)
     }
@@ -953,7 +970,7 @@ impl Drop for Progress {
 fn validate(model: Option<PathBuf>, preset: Option<String>) -> Result<()> {
     let m = match (model, preset) {
         (_, Some(p)) => Model::preset(&p)?,
-        (Some(path), None) => Model::from_file(&path)?,
+        (Some(path), None) => model_file(&path)?,
         (None, None) => {
             return Err(CliError::Invalid(
                 "give a model file or --preset <name>".into(),

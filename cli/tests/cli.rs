@@ -991,3 +991,268 @@ fn progress_draws_a_bar_on_a_terminal() {
     assert!(screen.contains("ETA"), "{screen}");
     assert!(screen.contains("wrote "), "{screen}");
 }
+
+/// Every command, given bad input, fails with its exit code (1 invalid input, 2 usage, 3 I/O)
+/// and a message naming what is wrong, never a panic.
+#[test]
+fn every_command_rejects_bad_input_with_a_coded_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = write(dir.path(), "ok.csv", CSV_OK).display().to_string();
+    // A regular file where a folder is needed: writing under it fails.
+    let file = write(dir.path(), "a-file", "x").display().to_string();
+    let under = |name: &str| format!("{file}/{name}");
+    let bad_model = write(dir.path(), "m.json", "{\"jornada_model\": 1,")
+        .display()
+        .to_string();
+    let cases: Vec<(Vec<String>, i32, &str)> = vec![
+        (
+            vec!["demo".into(), "--customers".into(), "many".into()],
+            2,
+            "many",
+        ),
+        (
+            vec![
+                "demo".into(),
+                "--customers".into(),
+                "10".into(),
+                "--html".into(),
+                under("r.html"),
+            ],
+            3,
+            "a-file",
+        ),
+        (
+            vec![
+                "simulate".into(),
+                "--model".into(),
+                "nope".into(),
+                "--out".into(),
+                "e.csv".into(),
+            ],
+            1,
+            "[unknown_preset]",
+        ),
+        (
+            vec![
+                "simulate".into(),
+                "--model".into(),
+                bad_model.clone(),
+                "--out".into(),
+                "e.csv".into(),
+            ],
+            1,
+            "m.json",
+        ),
+        (
+            vec![
+                "simulate".into(),
+                "--customers".into(),
+                "10".into(),
+                "--out".into(),
+                "e.txt".into(),
+            ],
+            1,
+            "unknown file type",
+        ),
+        (
+            vec![
+                "simulate".into(),
+                "--customers".into(),
+                "10".into(),
+                "--out".into(),
+                under("e.csv"),
+            ],
+            3,
+            "a-file",
+        ),
+        (
+            vec!["simulate".into(), "--customers".into(), "10".into()],
+            2,
+            "--out",
+        ),
+        (
+            vec![
+                "run".into(),
+                "--model".into(),
+                "ecommerce".into(),
+                "--events".into(),
+                ok.clone(),
+                "--out".into(),
+                under("out"),
+            ],
+            3,
+            "a-file",
+        ),
+        (
+            vec![
+                "run".into(),
+                "--model".into(),
+                bad_model.clone(),
+                "--events".into(),
+                ok.clone(),
+                "--out".into(),
+                "o".into(),
+            ],
+            1,
+            "m.json",
+        ),
+        (
+            vec![
+                "stages".into(),
+                "--model".into(),
+                "ecommerce".into(),
+                "--events".into(),
+                "missing.csv".into(),
+            ],
+            3,
+            "missing.csv",
+        ),
+        (
+            vec![
+                "stages".into(),
+                "--model".into(),
+                "ecommerce".into(),
+                "--events".into(),
+                ok.clone(),
+                "--format".into(),
+                "xml".into(),
+            ],
+            2,
+            "xml",
+        ),
+        (
+            vec![
+                "funnel".into(),
+                "--model".into(),
+                "ecommerce".into(),
+                "--events".into(),
+                ok.clone(),
+                "--steps".into(),
+                "cart,heaven".into(),
+            ],
+            1,
+            "heaven",
+        ),
+        (
+            vec![
+                "attribution".into(),
+                "--events".into(),
+                ok.clone(),
+                "--models".into(),
+                "magic".into(),
+            ],
+            1,
+            "magic",
+        ),
+        (
+            vec![
+                "paths".into(),
+                "--events".into(),
+                ok.clone(),
+                "--conversion".into(),
+                "nope".into(),
+            ],
+            1,
+            "[unknown_event_kind]",
+        ),
+        (
+            vec![
+                "paths".into(),
+                "--events".into(),
+                ok.clone(),
+                "--top".into(),
+                "-3".into(),
+            ],
+            2,
+            "-3",
+        ),
+        (
+            vec![
+                "retention".into(),
+                "--events".into(),
+                ok.clone(),
+                "--purchase".into(),
+                "nope".into(),
+            ],
+            1,
+            "[unknown_event_kind]",
+        ),
+        (
+            vec![
+                "effort".into(),
+                "--events".into(),
+                ok.clone(),
+                "--cart".into(),
+                "basket".into(),
+            ],
+            1,
+            "basket",
+        ),
+        (
+            vec![
+                "report".into(),
+                "--model".into(),
+                "ecommerce".into(),
+                "--events".into(),
+                ok.clone(),
+                "--steps".into(),
+                "visitor,heaven".into(),
+            ],
+            1,
+            "heaven",
+        ),
+        (
+            vec![
+                "report".into(),
+                "--model".into(),
+                "ecommerce".into(),
+                "--events".into(),
+                ok.clone(),
+                "--html".into(),
+                under("r.html"),
+            ],
+            3,
+            "a-file",
+        ),
+        (
+            vec![
+                "report".into(),
+                "--model".into(),
+                "ecommerce".into(),
+                "--events".into(),
+                "missing.parquet".into(),
+            ],
+            3,
+            "missing.parquet",
+        ),
+        (vec!["validate".into(), bad_model.clone()], 1, "m.json"),
+        (
+            vec!["validate".into(), "--preset".into(), "nope".into()],
+            1,
+            "[unknown_preset]",
+        ),
+        (vec!["presets".into(), "nope".into()], 1, "[unknown_preset]"),
+        (
+            vec!["presets".into(), "a".into(), "b".into()],
+            2,
+            "unexpected argument",
+        ),
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    for (args, code, says) in &cases {
+        let out = jornada()
+            .current_dir(dir.path())
+            .args(args)
+            .assert()
+            .code(*code);
+        let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        seen.insert(args[0].clone());
+    }
+    assert_eq!(
+        seen.len(),
+        12,
+        "every command has a bad-input case: {seen:?}"
+    );
+}
