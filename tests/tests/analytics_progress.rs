@@ -1,6 +1,6 @@
 //! The progress hooks of `simulate_with_progress` and `replay_with_progress`: the reported
-//! counts add up to the customers, in blocks of at most 4,096, for any thread count, and the
-//! results are the plain functions' results.
+//! counts add up to the customers, in blocks (4,096 customers for the simulator, 1,024 for
+//! replay), for any thread count, and the results are the plain functions' results.
 
 use jornada::analytics::{
     replay, replay_with_progress, simulate, simulate_with_progress, EventLog, ReplayOptions,
@@ -26,11 +26,11 @@ fn record<T>(f: impl FnOnce(&(dyn Fn(usize) + Sync)) -> T) -> (T, Vec<usize>) {
     (out, calls)
 }
 
-/// The blocks expected for `n` customers: full blocks of 4,096 and the rest.
-fn blocks(n: usize) -> Vec<usize> {
-    let mut v = vec![4096; n / 4096];
-    if n % 4096 != 0 {
-        v.insert(0, n % 4096);
+/// The blocks expected for `n` customers, sorted: full blocks of `size` and the rest.
+fn blocks(n: usize, size: usize) -> Vec<usize> {
+    let mut v = vec![size; n / size];
+    if n % size != 0 {
+        v.insert(0, n % size);
     }
     v
 }
@@ -46,7 +46,7 @@ fn simulate_reports_every_customer_once_and_gives_the_same_log() {
                 .unwrap();
             let (log, calls) =
                 pool.install(|| record(|p| simulate_with_progress(&model, &cfg(n), p)));
-            assert_eq!(calls, blocks(n), "{n} customers, {threads} threads");
+            assert_eq!(calls, blocks(n, 4096), "{n} customers, {threads} threads");
             assert_eq!(calls.iter().sum::<usize>(), n);
             let plain = simulate(&model, &cfg(n));
             assert_eq!(log.at(), plain.at());
@@ -68,7 +68,7 @@ fn replay_reports_every_customer_once_and_gives_the_same_replay() {
             .unwrap();
         let (r, calls) = pool.install(|| record(|p| replay_with_progress(&model, &log, &opts, p)));
         let r = r.unwrap();
-        assert_eq!(calls, blocks(9_000), "{threads} threads");
+        assert_eq!(calls, blocks(9_000, 1024), "{threads} threads");
         let plain = replay(&model, &log, &opts).unwrap();
         assert_eq!(r.final_stages(), plain.final_stages());
         assert_eq!(r.transitions().at, plain.transitions().at);

@@ -474,7 +474,7 @@ pub fn replay(model: &Model, log: &EventLog, opts: &ReplayOptions) -> Result<Rep
 }
 
 /// [`replay`], reporting progress: `progress(k)` is called each time a block of `k` customers
-/// has been replayed (blocks of 4,096 customers or fewer, from rayon's worker threads when the
+/// has been replayed (blocks of 1,024 customers or fewer, from rayon's worker threads when the
 /// `parallel` feature is on, in no particular order). The `k`s add up to the log's number of
 /// customers; there are no calls when the input is rejected before replaying starts. The
 /// result is the same as [`replay`]'s.
