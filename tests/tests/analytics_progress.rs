@@ -29,7 +29,7 @@ fn record<T>(f: impl FnOnce(&(dyn Fn(usize) + Sync)) -> T) -> (T, Vec<usize>) {
 /// The blocks expected for `n` customers, sorted: full blocks of `size` and the rest.
 fn blocks(n: usize, size: usize) -> Vec<usize> {
     let mut v = vec![size; n / size];
-    if n % size != 0 {
+    if !n.is_multiple_of(size) {
         v.insert(0, n % size);
     }
     v
