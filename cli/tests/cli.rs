@@ -1256,3 +1256,36 @@ fn every_command_rejects_bad_input_with_a_coded_error() {
         "every command has a bad-input case: {seen:?}"
     );
 }
+
+/// The README's model example is valid, and its table of fields names every field a model has.
+#[test]
+fn readme_model_format_is_valid_and_complete() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let start = readme
+        .find("## The model format")
+        .expect("model format section");
+    let section = &readme[start..];
+    let json_start = section.find("```json\n").unwrap() + 8;
+    let example = &section[json_start..json_start + section[json_start..].find("```").unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "readme-model.json", example);
+    jornada()
+        .arg("validate")
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("valid: model `shop`"));
+    // Every top-level field (the fullest preset has them all but `scoring`) is in the table.
+    let table = &section[..section.find("## Semantics").unwrap()];
+    let preset: serde_json::Value =
+        serde_json::from_str(&jornada::Model::preset("ecommerce").unwrap().to_json()).unwrap();
+    let mut fields: Vec<String> = preset.as_object().unwrap().keys().cloned().collect();
+    fields.push("scoring".into());
+    for f in fields {
+        assert!(
+            table.contains(&format!("| `{f}`")) || table.contains(&format!(", `{f}` |")),
+            "README model table lacks `{f}`"
+        );
+    }
+}
