@@ -22,6 +22,10 @@
 //!
 //! Analyses split their work by customer over rayon's pool with the `parallel` feature (on by
 //! default); results are identical with and without it.
+//!
+//! The two longest, [`simulate()`] and [`replay()`], have `_with_progress` variants
+//! ([`simulate_with_progress`], [`replay_with_progress`]) that call a callback with the number
+//! of customers finished, block by block, for progress bars.
 
 pub mod absorbing;
 #[cfg(feature = "arrow")]
