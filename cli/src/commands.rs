@@ -460,8 +460,11 @@ pub fn run(cli: Cli) -> Result<()> {
                 conversion: conversion.as_deref().map(EventFilter::kind),
                 ..PathSpec::default()
             };
-            let ev = io::read_events(&events, &cols)?;
+            let p = Progress::new("");
+            let ev = io::read_events(&events, &cols, &p)?;
+            p.step("finding the paths");
             let paths = top_paths(&ev.log, &spec).map_err(|e| ev.error(e))?;
+            p.done();
             print_table(&analyses::paths_table(&paths), format, || {
                 serde_json::to_value(&paths).unwrap_or_default()
             });
@@ -481,8 +484,11 @@ pub fn run(cli: Cli) -> Result<()> {
                 PeriodArg::Month => Period::Month,
             });
             spec.repeat = purchase.as_deref().map(EventFilter::kind);
-            let ev = io::read_events(&events, &cols)?;
+            let p = Progress::new("");
+            let ev = io::read_events(&events, &cols, &p)?;
+            p.step("counting cohorts");
             let r = retention(&ev.log, &spec).map_err(|e| ev.error(e))?;
+            p.done();
             print_table(&analyses::retention_table(&r), format, || {
                 serde_json::to_value(&r).unwrap_or_default()
             });
@@ -501,8 +507,8 @@ pub fn run(cli: Cli) -> Result<()> {
             format,
         } => {
             use jornada::analytics::select::EventFilter;
-            let p = Progress::new(&format!("reading {}", events.display()));
-            let ev = io::read_events(&events, &cols)?;
+            let p = Progress::new("");
+            let ev = io::read_events(&events, &cols, &p)?;
             let mut spec = analyses::default_effort_spec(&ev.log);
             let kinds = |k: Vec<String>| EventFilter {
                 kinds: k,
@@ -570,8 +576,8 @@ fn attribution_cmd(
             .map(|m| AttributionModel::from_name(m))
             .collect::<jornada::Result<_>>()?;
     }
-    let p = Progress::new(&format!("reading {}", path.display()));
-    let events = io::read_events(path, cols)?;
+    let p = Progress::new("");
+    let events = io::read_events(path, cols, &p)?;
     p.step("attributing");
     let a = attribute(&events.log, &config).map_err(|e| events.error(e))?;
     p.done();
@@ -650,8 +656,8 @@ fn print_table(t: &Table, format: OutFormat, json: impl FnOnce() -> serde_json::
 /// Reads the model and the events and replays.
 fn load_and_replay(input: &Input) -> Result<(Model, io::Events, Replay)> {
     let model = load_model(&input.model)?;
-    let p = Progress::new(&format!("reading {}", input.events.display()));
-    let events = io::read_events(&input.events, &input.cols)?;
+    let p = Progress::new("");
+    let events = io::read_events(&input.events, &input.cols, &p)?;
     p.bar(
         events.log.n_customers(),
         &format!("replaying {} events", number(events.log.len() as f64)),
@@ -903,10 +909,15 @@ fn spinner_style() -> ProgressStyle {
         .unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
 
-fn bar_style() -> ProgressStyle {
-    ProgressStyle::with_template(
-        "{msg} [{bar:25}] {human_pos}/{human_len} customers ({percent}%, ETA {eta})",
-    )
+fn bar_style(unit: &str) -> ProgressStyle {
+    let counts = if unit == "bytes" {
+        "{bytes}/{total_bytes}".to_string()
+    } else {
+        format!("{{human_pos}}/{{human_len}} {unit}")
+    };
+    ProgressStyle::with_template(&format!(
+        "{{msg}} [{{bar:25}}] {counts} ({{percent}}%, ETA {{eta}})"
+    ))
     .unwrap_or_else(|_| ProgressStyle::default_bar())
     .progress_chars("=> ")
 }
@@ -939,15 +950,28 @@ impl Progress {
 
     /// A bar over `total` customers, from 0, showing `msg`; [`Progress::inc`] moves it.
     pub fn bar(&self, total: usize, msg: &str) {
-        self.0.set_style(bar_style());
-        self.0.set_length(total as u64);
+        self.bar_of(total as u64, "customers", msg);
+    }
+
+    /// A bar over `total` things of `unit` (`customers`, `rows`, or `bytes`, shown as sizes).
+    pub fn bar_of(&self, total: u64, unit: &str, msg: &str) {
+        self.0.set_style(bar_style(unit));
+        self.0.set_length(total);
         self.0.reset();
         self.0.set_message(msg.to_string());
     }
 
-    /// `k` more customers done (callable from any thread).
+    /// `k` more done (callable from any thread).
     pub fn inc(&self, k: usize) {
         self.0.inc(k as u64);
+    }
+
+    /// A reader that moves the bar by the bytes read through it.
+    pub fn reader<R: std::io::Read>(&self, inner: R) -> ProgressRead<R> {
+        ProgressRead {
+            inner,
+            bar: self.0.clone(),
+        }
     }
 
     /// The bar's position and length (tests).
@@ -958,6 +982,20 @@ impl Progress {
 
     pub fn done(&self) {
         self.0.finish_and_clear();
+    }
+}
+
+/// A reader counting its bytes on a progress bar ([`Progress::reader`]).
+pub struct ProgressRead<R> {
+    inner: R,
+    bar: ProgressBar,
+}
+
+impl<R: std::io::Read> std::io::Read for ProgressRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bar.inc(n as u64);
+        Ok(n)
     }
 }
 

@@ -958,7 +958,7 @@ fn progress_is_quiet_when_piped() {
 }
 
 /// On a terminal (a pseudo-terminal from util-linux `script`), simulating draws a bar with the
-/// position, the total and the percentage.
+/// position, the total and the percentage, and reading an events file a bar over its bytes.
 #[test]
 fn progress_draws_a_bar_on_a_terminal() {
     if std::process::Command::new("script")
@@ -990,6 +990,23 @@ fn progress_draws_a_bar_on_a_terminal() {
     );
     assert!(screen.contains("ETA"), "{screen}");
     assert!(screen.contains("wrote "), "{screen}");
+    // Reading an events file: a bar over its bytes.
+    let cmd = format!(
+        "{} paths --events {}",
+        bin.display(),
+        dir.path().join("ev.csv").display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        screen.contains("reading ") && screen.contains("MiB ("),
+        "{screen}"
+    );
 }
 
 /// Every command, given bad input, fails with its exit code (1 invalid input, 2 usage, 3 I/O)
