@@ -182,7 +182,7 @@ pub enum Command {
     /// Runs a model over an events file and writes every customer's stages, the transitions,
     /// the actions and a summary into a folder.
     #[command(
-        after_help = "Writes into --out:\n  stages.csv, stages.parquet   per customer: final stage and the first entry time into each stage\n  transitions.jsonl            every stage change (customer, from, to, at, rule, channel)\n  actions.jsonl                every action (customer, action, channel, at, rule, stage, suppressed, params)\n  summary.json                 customers per stage, time in stage, funnel, transition matrix, actions\n\nExamples:\n  jornada run --model ecommerce --events events.parquet --out results/\n  jornada run --model shop.json --events export.csv --customer-col user_id --at-col ts --kind-col event --out results/"
+        after_help = "Writes into --out:\n  stages.csv, stages.parquet   per customer: final stage and the first entry time into each stage\n  transitions.jsonl            every stage change (customer, from, to, at, rule, channel)\n  actions.jsonl                every action (customer, action, channel, at, rule, stage, suppressed, params)\n  summary.json                 customers per stage, time in stage, funnel, transition matrix, actions, effort\n\nExamples:\n  jornada run --model ecommerce --events events.parquet --out results/\n  jornada run --model shop.json --events export.csv --customer-col user_id --at-col ts --kind-col event --out results/"
     )]
     Run {
         #[command(flatten)]
