@@ -72,6 +72,11 @@ pub struct Replay {
 }
 
 impl Replay {
+    /// The core's replay.
+    pub fn core(&self) -> &an::Replay {
+        &self.inner
+    }
+
     fn customer(&self, c: u32) -> Option<&str> {
         Some(&*self.log.customers()[c as usize])
     }
@@ -263,9 +268,21 @@ impl Replay {
         )
     }
 
-    fn _repr_html_(&self, py: Python<'_>) -> PyResult<String> {
-        let t = Bound::new(py, self.table(py)?)?;
-        html(py)?.call_method1("table_html", (t,))?.extract()
+    /// The stage flow as a Sankey chart (inline SVG, from the report crate) over the table.
+    fn _repr_html_(slf: &Bound<'_, Self>) -> PyResult<String> {
+        html(slf.py())?
+            .call_method1("replay_html", (slf,))?
+            .extract()
+    }
+
+    /// Plots the stage flow with matplotlib (a matrix of moves between stages) and returns the
+    /// Axes; `ax` draws into existing Axes. Needs matplotlib.
+    #[pyo3(signature = (ax=None))]
+    fn plot<'py>(
+        slf: &Bound<'py, Self>,
+        ax: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::table::plot_module(slf.py())?.call_method1("plot_replay", (slf, ax))
     }
 }
 

@@ -144,16 +144,7 @@ fn preferred_target(model: &Model) -> Option<String> {
 
 /// A duration in milliseconds, readably.
 pub fn duration(ms: f64) -> String {
-    let s = ms / 1000.0;
-    if s < 90.0 {
-        format!("{s:.0} s")
-    } else if s < 90.0 * 60.0 {
-        format!("{:.0} min", s / 60.0)
-    } else if s < 48.0 * 3600.0 {
-        format!("{:.1} h", s / 3600.0)
-    } else {
-        format!("{:.1} d", s / 86_400.0)
-    }
+    svg::duration(ms)
 }
 
 fn opt_duration(ms: Option<f64>) -> String {
@@ -317,21 +308,6 @@ pub fn actions_table(a: &Analysis) -> Table {
     t
 }
 
-/// Columns for a Sankey of the stage flow: each stage one further right than the furthest
-/// stage earlier in the model that flows into it.
-fn sankey_columns(m: &TransitionMatrix) -> Vec<usize> {
-    let n = m.n();
-    let mut col = vec![0usize; n];
-    for j in 0..n {
-        for i in 0..j {
-            if m.counts[i * n + j] > 0 {
-                col[j] = col[j].max(col[i] + 1);
-            }
-        }
-    }
-    col
-}
-
 /// The HTML report.
 pub fn report(title: &str, subtitle: &str, a: &Analysis) -> Report {
     let mut r = Report::new(title, subtitle);
@@ -379,17 +355,18 @@ pub fn report(title: &str, subtitle: &str, a: &Analysis) -> Report {
     );
     let m = &a.matrix;
     let n = m.n();
-    let cols = sankey_columns(m);
+    let links: Vec<(usize, usize, f64)> = (0..n)
+        .flat_map(|i| (0..n).map(move |j| (i, j)))
+        .filter(|&(i, j)| m.counts[i * n + j] > 0)
+        .map(|(i, j)| (i, j, m.counts[i * n + j] as f64))
+        .collect();
+    // Each stage one column right of the furthest earlier stage that flows into it.
+    let cols = svg::flow_columns(n, &links);
     let nodes: Vec<SankeyNode> = (0..n)
         .map(|i| SankeyNode {
             label: m.stages[i].to_string(),
             column: cols[i],
         })
-        .collect();
-    let links: Vec<(usize, usize, f64)> = (0..n)
-        .flat_map(|i| (0..n).map(move |j| (i, j)))
-        .filter(|&(i, j)| m.counts[i * n + j] > 0)
-        .map(|(i, j)| (i, j, m.counts[i * n + j] as f64))
         .collect();
     r.push(
         Section::new("Stage flow")
