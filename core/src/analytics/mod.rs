@@ -50,13 +50,14 @@ pub use paths::{
     PathVariant, Sankey, SankeyLink, SankeyNode, StepMatrix, TopPaths,
 };
 pub use replay::{
-    replay, ActionColumns, OnUnknown, Replay, ReplayOptions, ReplayStats, TransitionColumns,
+    replay, replay_with_progress, ActionColumns, OnUnknown, Replay, ReplayOptions, ReplayStats,
+    TransitionColumns,
 };
 pub use retention::{
     retention, Cohort, OffsetTotal, Period, RepeatPurchase, Retention, RetentionSpec,
 };
 pub use select::EventFilter;
-pub use simulate::{simulate, SimConfig};
+pub use simulate::{simulate, simulate_with_progress, SimConfig};
 
 #[cfg(test)]
 mod tests {
