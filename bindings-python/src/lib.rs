@@ -20,6 +20,7 @@ mod errors;
 mod event_log;
 mod model;
 mod paths;
+mod progress;
 mod pyde;
 mod records;
 mod retention;
