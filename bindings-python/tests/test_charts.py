@@ -163,12 +163,15 @@ def test_time_in_stage_range_chart(shop):
     assert t.chart_kind == "time_in_stage"
     (svg,) = svgs(t._repr_html_())
     d = t.to_pydict()
-    labels = texts(svg)
+    labels = texts(svg)[1:]  # after the title: per row, the stage, then its figures
+    rows = dict(zip(labels[::2], labels[1::2]))
+    drawn = [s for s, n in zip(d["stage"], d["completed"]) if n]
+    assert list(rows) == drawn
     for stage, n, med, p90 in zip(d["stage"], d["completed"], d["median_ms"], d["p90_ms"]):
         if n:
-            line = next(x for x in labels if x.startswith("median") and f"n={n:,}" in x)
-            assert _jornada.duration_label(med) in line and _jornada.duration_label(p90) in line
-            assert stage in labels
+            line = rows[stage]
+            assert line.startswith(f"median {_jornada.duration_label(med)} · p90 {_jornada.duration_label(p90)}")
+            assert line.endswith(f"n={n:,}")
 
 
 def test_replay_sankey_counts_the_moves(shop):

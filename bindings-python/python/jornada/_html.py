@@ -75,7 +75,17 @@ def table_html(table: Any) -> str:
 def _chart_block(svg: Optional[str]) -> str:
     if not svg:
         return ""
+    # Charts scale down (they have a viewBox) to fit a narrow notebook column.
+    svg = svg.replace("<svg ", '<svg style="max-width:100%;height:auto" ')
     return f'<div style="display:flex;flex-wrap:wrap;gap:8px;margin:4px 0">{svg}</div>'
+
+
+def _short(label: str, width: int = 26) -> str:
+    """A long label shortened in the middle to fit a chart's label column."""
+    if len(label) <= width:
+        return label
+    keep = (width - 1) // 2
+    return label[:keep] + "…" + label[-(width - 1 - keep) :]
 
 
 # Which result a table holds, from the columns the analyses give it (first match wins).
@@ -215,7 +225,7 @@ def _bars(title: str, labels: List[Any], values: List[Any]) -> str:
 
 
 def _paths_svg(d: Dict[str, List[Any]]) -> str:
-    return _bars("Customers by path", d["path"], d["customers"])
+    return _bars("Customers by path", [_short(str(p)) for p in d["path"]], d["customers"])
 
 
 def _stage_counts_svg(d: Dict[str, List[Any]]) -> str:
