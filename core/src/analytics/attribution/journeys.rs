@@ -464,7 +464,15 @@ mod tests {
         assert!(blocks(log.offsets()).len() >= 3);
         let mut config = AttributionConfig::new("buy");
         config.lookback = Some(crate::Duration::from_millis(200_000_000));
-        let a = cut_blocks(&log, &config, true, &|_| {}).unwrap();
+        // Progress: one call per block, with the block's customers, in all the whole log.
+        let calls = std::sync::Mutex::new(Vec::new());
+        let a = cut_blocks(&log, &config, true, &|k| calls.lock().unwrap().push(k)).unwrap();
+        let mut calls = calls.into_inner().unwrap();
+        calls.sort_unstable();
+        let mut want: Vec<usize> = blocks(log.offsets()).iter().map(|&(f, l)| l - f).collect();
+        want.sort_unstable();
+        assert_eq!(calls, want);
+        assert_eq!(calls.iter().sum::<usize>(), log.n_customers());
         let b = cut_blocks(&log, &config, false, &|_| {}).unwrap();
         let (ta, tb) = (
             PathTable::from_set(&a.paths, ">"),
