@@ -80,7 +80,7 @@ def _chart_block(svg: Optional[str]) -> str:
     return f'<div style="display:flex;flex-wrap:wrap;gap:8px;margin:4px 0">{svg}</div>'
 
 
-def _short(label: str, width: int = 26) -> str:
+def _short(label: str, width: int = 22) -> str:
     """A long label shortened in the middle to fit a chart's label column."""
     if len(label) <= width:
         return label
