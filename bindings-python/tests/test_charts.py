@@ -296,3 +296,30 @@ def test_plot_without_matplotlib_says_how_to_install(shop, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match="pip install matplotlib"):
         log.paths(top=3).plot()
+
+
+def test_tiny_and_empty_results_still_render(ecommerce):
+    pa = pytest.importorskip("pyarrow")
+    log = jd.EventLog.from_frame(
+        pa.table({"customer": ["c1", "c2"], "at": [0, 0], "channel": ["web", "web"], "kind": ["page_view", "purchase"]}),
+        value=None)
+    results = [
+        log.funnel(["purchase", "page_view"]),  # nobody reaches the second step
+        log.attribution(conversion="purchase"),  # a conversion without a touch before it
+        log.retention(),
+        log.time_in_stage(ecommerce),
+        log.transitions(),  # no edges
+        log.paths(),
+        log.effort(support=None, cart=None),
+        log.replay(ecommerce),
+    ]
+    for r in results:
+        html = r._repr_html_()
+        assert "<table" in html
+        for svg in svgs(html):
+            assert svg.tag == SVG + "svg"
+    # No completed stay: no time-in-stage chart, the table alone.
+    one = jd.EventLog.from_frame(pa.table({"customer": ["c1"], "at": [0], "channel": ["web"], "kind": ["page_view"]}), value=None)
+    html = one.time_in_stage(ecommerce)._repr_html_()
+    assert "<svg" not in html and "<table" in html
+    assert "<svg" not in one.replay(ecommerce)._repr_html_()  # no moves between stages
