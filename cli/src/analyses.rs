@@ -219,16 +219,7 @@ fn preferred_target(model: &Model) -> Option<String> {
 
 /// A duration in milliseconds, readably.
 pub fn duration(ms: f64) -> String {
-    let s = ms / 1000.0;
-    if s < 90.0 {
-        format!("{s:.0} s")
-    } else if s < 90.0 * 60.0 {
-        format!("{:.0} min", s / 60.0)
-    } else if s < 48.0 * 3600.0 {
-        format!("{:.1} h", s / 3600.0)
-    } else {
-        format!("{:.1} d", s / 86_400.0)
-    }
+    svg::duration(ms)
 }
 
 /// An option's duration in words: `7 days`, `1 hour`, `30 minutes` (else as written: `1h30m`).
@@ -404,6 +395,7 @@ pub fn actions_table(a: &Analysis) -> Table {
     t
 }
 
+<<<<<<< HEAD
 /// The effort figures: one row per figure, `(figure, value)`; the conversion, support and cart
 /// rows only when the options have them.
 pub fn effort_table(e: &Effort) -> Table {
@@ -565,6 +557,8 @@ fn sankey_columns(m: &TransitionMatrix) -> Vec<usize> {
     col
 }
 
+=======
+>>>>>>> pyviz
 /// The HTML report.
 pub fn report(title: &str, subtitle: &str, a: &Analysis) -> Report {
     let mut r = Report::new(title, subtitle);
@@ -612,17 +606,18 @@ pub fn report(title: &str, subtitle: &str, a: &Analysis) -> Report {
     );
     let m = &a.matrix;
     let n = m.n();
-    let cols = sankey_columns(m);
+    let links: Vec<(usize, usize, f64)> = (0..n)
+        .flat_map(|i| (0..n).map(move |j| (i, j)))
+        .filter(|&(i, j)| m.counts[i * n + j] > 0)
+        .map(|(i, j)| (i, j, m.counts[i * n + j] as f64))
+        .collect();
+    // Each stage one column right of the furthest earlier stage that flows into it.
+    let cols = svg::flow_columns(n, &links);
     let nodes: Vec<SankeyNode> = (0..n)
         .map(|i| SankeyNode {
             label: m.stages[i].to_string(),
             column: cols[i],
         })
-        .collect();
-    let links: Vec<(usize, usize, f64)> = (0..n)
-        .flat_map(|i| (0..n).map(move |j| (i, j)))
-        .filter(|&(i, j)| m.counts[i * n + j] > 0)
-        .map(|(i, j)| (i, j, m.counts[i * n + j] as f64))
         .collect();
     r.push(
         Section::new("Stage flow")
