@@ -24,10 +24,10 @@ bash "$HERE/build.sh"
 say "npm ci"
 npm ci --no-audit --no-fund --loglevel=error
 
-say "node --test: vectors, API, browser"
+say "node --test: vectors, API, README quickstart, browser"
 log=$(mktemp)
 status=0
-node --test --test-reporter=spec tests/vectors.test.mjs tests/api.test.mjs tests/browser.test.mjs 2>&1 | tee "$log" || status=$?
+node --test --test-reporter=spec tests/vectors.test.mjs tests/api.test.mjs tests/readme.test.mjs tests/browser.test.mjs 2>&1 | tee "$log" || status=$?
 passed=$(grep -aEo '^ℹ pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')
 failed=$(grep -aEo '^ℹ fail [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')
 rm -f "$log"

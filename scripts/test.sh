@@ -88,13 +88,6 @@ run_suite python py_counts bash bindings-python/test.sh
 step "wasm: build, shared vectors and JS API under Node, demo shop in headless Chromium"
 run_suite wasm js_counts bash bindings-wasm/test.sh
 
-step "python: the binding (bindings-python/test.sh: venv, release build, pytest)"
-pylog=$(mktemp)
-bash bindings-python/test.sh 2>&1 | tee "$pylog"
-py_passed=$(grep -Eo '[0-9]+ passed' "$pylog" | tail -1 | awk '{print $1+0}' || true)
-py_failed=$(grep -Eo '[0-9]+ failed' "$pylog" | tail -1 | awk '{print $1+0}' || true)
-rm -f "$pylog"
-
 echo
 total_p=0
 total_f=0

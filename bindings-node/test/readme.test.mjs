@@ -44,3 +44,12 @@ test('README analytics example runs', () => {
   assert.ok(snippet, 'the README has the analytics example')
   runModule(snippet)
 })
+
+test("the repository README's Node.js quickstart runs", () => {
+  const rootReadme = readFileSync(join(root, '..', 'README.md'), 'utf8')
+  const node = [...rootReadme.matchAll(/```js\n([\s\S]*?)```/g)]
+    .map((m) => m[1])
+    .filter((b) => b.includes("from 'jornada'"))
+  assert.equal(node.length, 1, 'one Node.js quickstart in the root README')
+  runModule(node[0])
+})

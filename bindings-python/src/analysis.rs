@@ -32,9 +32,12 @@ fn duration(py: Python<'_>, text: &str, what: &str) -> PyResult<Duration> {
 }
 
 /// Simulates `customers` customers' journeys through `model` (the core's `simulate`): the same
-/// seed, model and arguments give the same log. The GIL is released while it runs.
+/// seed, model and arguments give the same log. The GIL is released while it runs. `progress`:
+/// a progress bar of the customers simulated (`None`: tqdm when installed, interactive and
+/// large; `True`, `False`, or a callable `f(done, total)`).
 #[pyfunction]
-#[pyo3(signature = (model, *, customers=10_000, seed=0, start=None, days=180, events_per_customer=20.0))]
+#[pyo3(signature = (model, *, customers=10_000, seed=0, start=None, days=180, events_per_customer=20.0, progress=None))]
+#[allow(clippy::too_many_arguments)]
 pub fn simulate(
     py: Python<'_>,
     model: &Model,
@@ -43,6 +46,7 @@ pub fn simulate(
     start: Option<Bound<'_, PyAny>>,
     days: u32,
     events_per_customer: f64,
+    progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<EventLog> {
     let mut cfg = SimConfig {
         customers,
@@ -57,7 +61,10 @@ pub fn simulate(
             .or_raise(py)?;
     }
     let m = &model.inner;
-    let log = py.detach(|| an::simulate(m, &cfg));
+    let events = (customers as f64 * events_per_customer.max(0.0)) as usize;
+    let log = crate::progress::run(py, progress.as_ref(), "simulate", customers, events, |p| {
+        an::simulate_with_progress(m, &cfg, p)
+    })?;
     Ok(EventLog {
         inner: Arc::new(log),
     })
@@ -72,6 +79,11 @@ pub struct Replay {
 }
 
 impl Replay {
+    /// The core's replay.
+    pub fn core(&self) -> &an::Replay {
+        &self.inner
+    }
+
     fn customer(&self, c: u32) -> Option<&str> {
         Some(&*self.log.customers()[c as usize])
     }
@@ -175,6 +187,7 @@ fn do_replay(
     model: &Model,
     until: Option<Bound<'_, PyAny>>,
     skip_unknown: bool,
+    progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Replay> {
     let mut opts = ReplayOptions::default();
     if let Some(u) = until {
@@ -187,10 +200,12 @@ fn do_replay(
         opts.on_unknown = an::OnUnknown::Skip;
     }
     let m = &model.inner;
-    let inner = py
-        .detach(|| an::replay(m, log, &opts))
-        .map_err(Fail::Core)
-        .or_raise(py)?;
+    let (n, events) = (log.n_customers(), log.len());
+    let inner = crate::progress::run(py, progress, "replay", n, events, |p| {
+        an::replay_with_progress(m, log, &opts, p)
+    })?
+    .map_err(Fail::Core)
+    .or_raise(py)?;
     Ok(Replay {
         log: log.clone(),
         inner,
@@ -263,9 +278,21 @@ impl Replay {
         )
     }
 
-    fn _repr_html_(&self, py: Python<'_>) -> PyResult<String> {
-        let t = Bound::new(py, self.table(py)?)?;
-        html(py)?.call_method1("table_html", (t,))?.extract()
+    /// The stage flow as a Sankey chart (inline SVG, from the report crate) over the table.
+    fn _repr_html_(slf: &Bound<'_, Self>) -> PyResult<String> {
+        html(slf.py())?
+            .call_method1("replay_html", (slf,))?
+            .extract()
+    }
+
+    /// Plots the stage flow with matplotlib (a matrix of moves between stages) and returns the
+    /// Axes; `ax` draws into existing Axes. Needs matplotlib.
+    #[pyo3(signature = (ax=None))]
+    fn plot<'py>(
+        slf: &Bound<'py, Self>,
+        ax: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::table::plot_module(slf.py())?.call_method1("plot_replay", (slf, ax))
     }
 }
 
@@ -285,15 +312,17 @@ fn funnel_order(mode: &str) -> PyResult<FunnelOrder> {
 
 /// Replays the log through `model` (the core's `replay`). `until`: replay up to this time
 /// (default: the last event); `skip_unknown`: leave out rows whose kind or channel the model
-/// does not declare (default: fail). The GIL is released while it runs.
+/// does not declare (default: fail). The GIL is released while it runs; `progress` as in
+/// [`simulate`].
 pub fn log_replay(
     log: &Arc<CoreLog>,
     py: Python<'_>,
     model: &Model,
     until: Option<Bound<'_, PyAny>>,
     skip_unknown: bool,
+    progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Replay> {
-    do_replay(py, log, model, until, skip_unknown)
+    do_replay(py, log, model, until, skip_unknown, progress)
 }
 
 /// Time in each stage of `model` (replays the log first; see `Replay.time_in_stage`).
@@ -303,8 +332,9 @@ pub fn log_time_in_stage(
     model: &Model,
     until: Option<Bound<'_, PyAny>>,
     skip_unknown: bool,
+    progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Table> {
-    do_replay(py, log, model, until, skip_unknown)?.time_in_stage(py)
+    do_replay(py, log, model, until, skip_unknown, progress)?.time_in_stage(py)
 }
 
 /// A funnel over event kinds (the core's `funnel`, ClickHouse `windowFunnel` semantics):

@@ -55,6 +55,7 @@ pub fn log_attribution(
     conversion: &str,
     lookback: Option<&str>,
     model_names: Option<Vec<String>>,
+    progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Table> {
     let mut cfg = AttributionConfig::new(conversion);
     cfg.lookback = match lookback {
@@ -71,10 +72,12 @@ pub fn log_attribution(
         ),
     };
     cfg.models = models(model_names, false).or_raise(py)?;
-    let a = py
-        .detach(|| at::attribute(log, &cfg))
-        .map_err(Fail::Core)
-        .or_raise(py)?;
+    let (n, events) = (log.n_customers(), log.len());
+    let a = crate::progress::run(py, progress, "attribution", n, events, |p| {
+        at::attribute_with_progress(log, &cfg, p)
+    })?
+    .map_err(Fail::Core)
+    .or_raise(py)?;
     table(&a).or_raise(py)
 }
 

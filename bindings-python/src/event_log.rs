@@ -415,28 +415,47 @@ impl EventLog {
     /// Replays the log through `model` (the core's `replay`): a `Replay` with per-customer final
     /// stages (`.table`), `.transitions` and `.actions`. `until`: replay up to this time
     /// (default: the last event); `skip_unknown`: leave out rows whose kind or channel the model
-    /// does not declare (default: fail). The GIL is released while it runs.
-    #[pyo3(signature = (model, *, until=None, skip_unknown=false))]
+    /// does not declare (default: fail). The GIL is released while it runs. `progress`: a
+    /// progress bar of the customers replayed (`None`: tqdm when installed, in a notebook or
+    /// terminal, for a large log; `True`, `False`, or a callable `f(done, total)`).
+    #[pyo3(signature = (model, *, until=None, skip_unknown=false, progress=None))]
     fn replay(
         &self,
         py: Python<'_>,
         model: &Model,
         until: Option<Bound<'_, PyAny>>,
         skip_unknown: bool,
+        progress: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Replay> {
-        analysis::log_replay(&self.inner, py, model, until, skip_unknown)
+        analysis::log_replay(
+            &self.inner,
+            py,
+            model,
+            until,
+            skip_unknown,
+            progress.as_ref(),
+        )
     }
 
-    /// Time in each stage of `model` (replays the log; see `Replay.time_in_stage`).
-    #[pyo3(signature = (model, *, until=None, skip_unknown=false))]
+    /// Time in each stage of `model` (replays the log; see `Replay.time_in_stage`; `progress`
+    /// as in `replay`).
+    #[pyo3(signature = (model, *, until=None, skip_unknown=false, progress=None))]
     fn time_in_stage(
         &self,
         py: Python<'_>,
         model: &Model,
         until: Option<Bound<'_, PyAny>>,
         skip_unknown: bool,
+        progress: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Table> {
-        analysis::log_time_in_stage(&self.inner, py, model, until, skip_unknown)
+        analysis::log_time_in_stage(
+            &self.inner,
+            py,
+            model,
+            until,
+            skip_unknown,
+            progress.as_ref(),
+        )
     }
 
     /// A funnel over event kinds (the core's `funnel`, ClickHouse `windowFunnel` semantics):
@@ -459,10 +478,11 @@ impl EventLog {
     /// within `lookback` (a duration, `None` for no limit) before them, by `models` (names:
     /// `first_touch`, `last_touch`, `linear`, `position` / `position_based`, `time_decay`,
     /// `markov`, `shapley`; default all). One row per model and channel: `model`, `channel`,
-    /// `conversions`, `value`. The GIL is released while it runs.
+    /// `conversions`, `value`. The GIL is released while it runs; `progress` as in `replay`
+    /// (customers whose journeys are cut; the models run after).
     #[pyo3(
-        signature = (*, conversion, lookback=Some("30d".to_string()), models=None),
-        text_signature = "($self, *, conversion, lookback='30d', models=None)"
+        signature = (*, conversion, lookback=Some("30d".to_string()), models=None, progress=None),
+        text_signature = "($self, *, conversion, lookback='30d', models=None, progress=None)"
     )]
     fn attribution(
         &self,
@@ -470,6 +490,7 @@ impl EventLog {
         conversion: &str,
         lookback: Option<String>,
         models: Option<Vec<String>>,
+        progress: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Table> {
         crate::attribution::log_attribution(
             &self.inner,
@@ -477,6 +498,7 @@ impl EventLog {
             conversion,
             lookback.as_deref(),
             models,
+            progress.as_ref(),
         )
     }
 

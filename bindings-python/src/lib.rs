@@ -3,7 +3,8 @@
 //! Each concept lives in its own module; this file only registers them. The pure-Python package
 //! `jornada` (in `python/jornada/`) re-exports these classes and adds the exceptions
 //! (`_errors.py`), conversions to pandas/Polars/pyarrow (`_convert.py`) and notebook HTML
-//! (`_html.py`).
+//! (`_html.py`, with SVG charts from the report crate through [`charts`]) and matplotlib plots
+//! (`_plot.py`).
 //!
 //! Bindings convert and delegate: touchpoints from dicts and table rows are read by the core's
 //! own parser through serde ([`pyde`], [`rowde`]), so every rule and error code is the core's.
@@ -12,12 +13,14 @@
 mod analysis;
 mod arrow_in;
 mod attribution;
+mod charts;
 mod effort;
 mod engine;
 mod errors;
 mod event_log;
 mod model;
 mod paths;
+mod progress;
 mod pyde;
 mod records;
 mod retention;
@@ -53,6 +56,7 @@ fn _jornada(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<analysis::Replay>()?;
     m.add_function(wrap_pyfunction!(attribution::_attribution_from_paths, m)?)?;
     m.add_function(wrap_pyfunction!(analysis::simulate, m)?)?;
+    charts::register(m)?;
     m.add_class::<records::Outcome>()?;
     m.add_class::<records::Transition>()?;
     m.add_class::<records::Action>()?;

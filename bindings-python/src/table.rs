@@ -91,6 +91,7 @@ pub struct Table {
 
 static CONVERT: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 static HTML: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+static PLOT: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 
 fn convert(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
     CONVERT
@@ -103,6 +104,12 @@ fn convert(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
 /// The `jornada._html` module.
 pub fn html(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
     HTML.get_or_try_init(py, || Ok::<_, PyErr>(py.import("jornada._html")?.unbind()))
+        .map(|m| m.bind(py))
+}
+
+/// The `jornada._plot` module (matplotlib charts of results).
+pub fn plot_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    PLOT.get_or_try_init(py, || Ok::<_, PyErr>(py.import("jornada._plot")?.unbind()))
         .map(|m| m.bind(py))
 }
 
@@ -240,5 +247,25 @@ impl Table {
         html(slf.py())?
             .call_method1("table_html", (slf,))?
             .extract()
+    }
+
+    /// The kind of result this table holds, which picks its chart: `"funnel"`, `"attribution"`,
+    /// `"retention"`, `"time_in_stage"`, `"transitions"`, `"paths"`, `"stage_counts"`, or
+    /// `None` (no chart), read from its columns.
+    #[getter]
+    fn chart_kind<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        html(slf.py())?.call_method1("chart_kind", (slf,))
+    }
+
+    /// Plots the result with matplotlib and returns the Axes (funnel bars, attribution bars by
+    /// model, retention heatmap, time-in-stage ranges, a transition matrix, path or stage
+    /// bars); `ax` draws into existing Axes. Needs matplotlib; a `ValueError` for tables
+    /// without a chart (`chart_kind` is `None`).
+    #[pyo3(signature = (ax=None))]
+    fn plot<'py>(
+        slf: &Bound<'py, Self>,
+        ax: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        plot_module(slf.py())?.call_method1("plot_table", (slf, ax))
     }
 }

@@ -38,6 +38,11 @@ def test_typed_usage_checks(tmp_path):
         "    e.advance_to('x')\n"
         "except jd.InvalidTimestampError as err:\n"
         "    code: str = err.code\n"
+        "log = jd.simulate(m, customers=10, progress=False)\n"
+        "kind: str | None = log.funnel(['page_view']).chart_kind\n"
+        "r = log.replay(m, progress=lambda done, total: None)\n"
+        "svg: str = jd._jornada.svg_bar_chart('t', ['a'], [1.0], percent=True)\n"
+        "flow: tuple[list[str], list[tuple[int, int, int]]] = jd._jornada.stage_flow(r)\n"
     )
     r = run("mypy", "--strict", "--no-incremental", "--python-version", "3.11", str(sample))
     assert r.returncode == 0, r.stdout + r.stderr

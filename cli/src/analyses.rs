@@ -1,7 +1,8 @@
 //! The analyses the commands print, write and chart, computed once from a replay.
 
+use jornada::analytics::select::EventFilter;
 use jornada::analytics::stages::{self, FunnelStep, StageCount, StageTime, TransitionMatrix};
-use jornada::analytics::{EventLog, Replay};
+use jornada::analytics::{effort, EffortSpec, EffortSummary, EventLog, Replay};
 use jornada::model::spec::RuleType;
 use jornada::Model;
 use jornada_report::svg::{self, number, percent, FunnelBar, RangeRow, SankeyNode};
@@ -24,6 +25,78 @@ pub struct Analysis {
     pub attribution: Option<jornada::analytics::attribution::Attribution>,
     /// Weekly first-touch cohorts.
     pub retention: Option<jornada::analytics::Retention>,
+    /// Customer effort with the default options (the kinds the log lacks left out).
+    pub effort: Effort,
+}
+
+/// Customer effort figures as shown: the options, the overall figures and the distribution of
+/// touches before the first conversion.
+pub struct Effort {
+    pub spec: EffortSpec,
+    pub summary: EffortSummary,
+    /// `(touches, customers)`: converting customers by the number of their events before the
+    /// first conversion, in buckets (`0`, `1`, `2`, `3–4`, `5–9`, `10–19`, `20+`).
+    pub touches: Vec<(String, u64)>,
+}
+
+/// The buckets of [`Effort::touches`]: `(label, lowest count)`.
+const TOUCH_BUCKETS: [(&str, u32); 7] = [
+    ("0", 0),
+    ("1", 1),
+    ("2", 2),
+    ("3–4", 3),
+    ("5–9", 5),
+    ("10–19", 10),
+    ("20+", 20),
+];
+
+/// The default effort options for `log`: `purchase` converts, `support_contact` is a support
+/// contact, `add_to_cart` opens a cart, each only when the log has that kind (otherwise its
+/// figures are left out).
+pub fn default_effort_spec(log: &EventLog) -> EffortSpec {
+    let mut spec = EffortSpec::default();
+    let keep =
+        |f: Option<EventFilter>| f.filter(|f| f.kinds.iter().all(|k| log.kind_code(k).is_some()));
+    spec.conversion = keep(spec.conversion);
+    spec.support = keep(spec.support);
+    spec.cart = keep(spec.cart);
+    spec
+}
+
+impl Effort {
+    /// Effort over `log` with `spec` (core's [`effort`]).
+    pub fn new(log: &EventLog, spec: EffortSpec) -> jornada::Result<Effort> {
+        let r = effort(log, &spec)?;
+        let mut touches: Vec<(String, u64)> = TOUCH_BUCKETS
+            .iter()
+            .map(|(l, _)| (l.to_string(), 0))
+            .collect();
+        for n in r.customers.iter().filter_map(|c| c.touches_to_conversion) {
+            let b = TOUCH_BUCKETS
+                .iter()
+                .rposition(|&(_, lo)| n >= lo)
+                .unwrap_or(0);
+            touches[b].1 += 1;
+        }
+        Ok(Effort {
+            spec,
+            summary: r.summary,
+            touches,
+        })
+    }
+
+    /// The name of the conversion (its kinds), e.g. `purchase`.
+    pub fn conversion_name(&self) -> Option<String> {
+        self.spec.conversion.as_ref().map(filter_name)
+    }
+}
+
+fn filter_name(f: &EventFilter) -> String {
+    if f.kinds.is_empty() {
+        "matching event".into()
+    } else {
+        f.kinds.join(" or ")
+    }
 }
 
 /// The default funnel: the initial stage and every stage a transition rule (not a timeout)
@@ -99,6 +172,7 @@ impl Analysis {
                 &jornada::analytics::RetentionSpec::new(jornada::analytics::Period::Week),
             )
             .ok(),
+            effort: Effort::new(log, default_effort_spec(log))?,
         })
     }
 
@@ -130,6 +204,7 @@ impl Analysis {
             "scoring": self.scores,
             "transition_matrix": self.matrix,
             "actions": self.actions.iter().map(|(a, n, s)| json!({"action": a, "count": n, "suppressed": s})).collect::<Vec<_>>(),
+            "effort": self.effort.summary,
         })
     }
 }
@@ -144,16 +219,19 @@ fn preferred_target(model: &Model) -> Option<String> {
 
 /// A duration in milliseconds, readably.
 pub fn duration(ms: f64) -> String {
-    let s = ms / 1000.0;
-    if s < 90.0 {
-        format!("{s:.0} s")
-    } else if s < 90.0 * 60.0 {
-        format!("{:.0} min", s / 60.0)
-    } else if s < 48.0 * 3600.0 {
-        format!("{:.1} h", s / 3600.0)
-    } else {
-        format!("{:.1} d", s / 86_400.0)
+    svg::duration(ms)
+}
+
+/// An option's duration in words: `7 days`, `1 hour`, `30 minutes` (else as written: `1h30m`).
+pub fn span(d: jornada::Duration) -> String {
+    let ms = d.millis();
+    for (unit, size) in [("day", 86_400_000), ("hour", 3_600_000), ("minute", 60_000)] {
+        if ms > 0 && ms % size == 0 {
+            let n = ms / size;
+            return format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+        }
     }
+    d.to_string()
 }
 
 fn opt_duration(ms: Option<f64>) -> String {
@@ -317,6 +395,153 @@ pub fn actions_table(a: &Analysis) -> Table {
     t
 }
 
+<<<<<<< HEAD
+/// The effort figures: one row per figure, `(figure, value)`; the conversion, support and cart
+/// rows only when the options have them.
+pub fn effort_table(e: &Effort) -> Table {
+    let s = &e.summary;
+    let spec = &e.spec;
+    let mut t = Table::new(&["figure", "value"]);
+    let mut row = |k: String, v: String| t.rows.push(vec![k, v]);
+    let count = |x: u64| number(x as f64);
+    let opt_number = |x: Option<f64>| x.map(number).unwrap_or_else(|| "-".into());
+    row("customers".into(), count(s.customers));
+    if let Some(conv) = e.conversion_name() {
+        row(format!("customers with a {conv}"), count(s.converters));
+        row(
+            format!("touches before the first {conv}, mean"),
+            number(s.mean_touches_to_conversion),
+        );
+        row(
+            format!("touches before the first {conv}, median"),
+            opt_number(s.median_touches_to_conversion.map(f64::from)),
+        );
+        row(
+            format!("days to the first {conv}, mean"),
+            number(s.mean_days_to_conversion),
+        );
+        row(
+            format!("days to the first {conv}, median"),
+            opt_number(s.median_days_to_conversion),
+        );
+    }
+    row(
+        "distinct channels per customer, mean".into(),
+        number(s.mean_channels),
+    );
+    row(
+        "customers on more than one channel".into(),
+        percent(s.multichannel_share),
+    );
+    row(
+        "channel switches per customer, mean".into(),
+        number(s.mean_channel_switches),
+    );
+    if spec.support.is_some() {
+        let within = spec.repeat_contact_within;
+        row("support contacts".into(), count(s.support_contacts));
+        row(
+            format!(
+                "repeat support contacts (within {} of the previous)",
+                span(within)
+            ),
+            count(s.repeat_contacts),
+        );
+        row(
+            "repeat contacts, share of contacts".into(),
+            percent(s.repeat_contact_rate),
+        );
+        row(
+            "customers with a repeat contact".into(),
+            count(s.customers_with_repeat_contact),
+        );
+        row(
+            format!(
+                "support issues resolved (no contact for {})",
+                span(spec.resolution_after)
+            ),
+            format!("{} of {}", count(s.resolved_issues), count(s.issues)),
+        );
+        row(
+            "contacts per resolved issue, mean".into(),
+            number(s.mean_contacts_to_resolution),
+        );
+    }
+    if let Some(cart) = &spec.cart {
+        let conv = e.conversion_name().unwrap_or_else(|| "conversion".into());
+        row(
+            format!("carts ({} episodes)", filter_name(cart)),
+            count(s.carts),
+        );
+        row(
+            format!(
+                "abandoned carts (no {conv} within {})",
+                span(spec.abandon_after)
+            ),
+            count(s.abandoned_carts),
+        );
+        row("abandonment rate".into(), percent(s.abandonment_rate));
+        row(
+            format!("recovered carts (a later {conv})"),
+            count(s.recovered_carts),
+        );
+        row(
+            "recovery rate, of abandoned carts".into(),
+            percent(s.recovery_rate),
+        );
+    }
+    row(
+        format!(
+            "sessions (ended by {} without events)",
+            span(spec.session_timeout)
+        ),
+        count(s.sessions),
+    );
+    row("session length, mean".into(), duration(s.mean_session_ms));
+    row(
+        "events per session, mean".into(),
+        number(s.mean_events_per_session),
+    );
+    t
+}
+
+/// The effort section of the report: the table, the distribution of touches before the first
+/// conversion, and the cart episodes.
+fn effort_section(e: &Effort) -> Section {
+    let s = &e.summary;
+    let mut section = Section::new("Customer effort").with(Block::Text(
+        "How much customers had to do: touches and time before the first purchase, channels used and switched, repeat support contacts, abandoned and recovered carts, sessions. Medians are by nearest rank; rates with nothing to count are 0.".into(),
+    ));
+    section = section.with(effort_table(e).block());
+    if let Some(conv) = e.conversion_name() {
+        if s.converters > 0 {
+            let items: Vec<(String, f64)> = e
+                .touches
+                .iter()
+                .map(|(l, n)| (l.clone(), *n as f64))
+                .collect();
+            section = section.with(Block::Svg(svg::bar_chart(
+                &format!("Customers by touches before their first {conv}"),
+                &items,
+                None,
+            )));
+        }
+    }
+    if e.spec.cart.is_some() && s.carts > 0 {
+        let items = vec![
+            ("carts".to_string(), s.carts as f64),
+            ("abandoned".to_string(), s.abandoned_carts as f64),
+            ("recovered".to_string(), s.recovered_carts as f64),
+        ];
+        section = section.with(Block::Svg(svg::bar_chart(
+            "Cart episodes: abandoned and recovered",
+            &items,
+            None,
+        )));
+    }
+    section
+}
+
 /// Columns for a Sankey of the stage flow: each stage one further right than the furthest
 /// stage earlier in the model that flows into it.
 fn sankey_columns(m: &TransitionMatrix) -> Vec<usize> {
@@ -332,6 +557,8 @@ fn sankey_columns(m: &TransitionMatrix) -> Vec<usize> {
     col
 }
 
+=======
+>>>>>>> pyviz
 /// The HTML report.
 pub fn report(title: &str, subtitle: &str, a: &Analysis) -> Report {
     let mut r = Report::new(title, subtitle);
@@ -379,17 +606,18 @@ pub fn report(title: &str, subtitle: &str, a: &Analysis) -> Report {
     );
     let m = &a.matrix;
     let n = m.n();
-    let cols = sankey_columns(m);
+    let links: Vec<(usize, usize, f64)> = (0..n)
+        .flat_map(|i| (0..n).map(move |j| (i, j)))
+        .filter(|&(i, j)| m.counts[i * n + j] > 0)
+        .map(|(i, j)| (i, j, m.counts[i * n + j] as f64))
+        .collect();
+    // Each stage one column right of the furthest earlier stage that flows into it.
+    let cols = svg::flow_columns(n, &links);
     let nodes: Vec<SankeyNode> = (0..n)
         .map(|i| SankeyNode {
             label: m.stages[i].to_string(),
             column: cols[i],
         })
-        .collect();
-    let links: Vec<(usize, usize, f64)> = (0..n)
-        .flat_map(|i| (0..n).map(move |j| (i, j)))
-        .filter(|&(i, j)| m.counts[i * n + j] > 0)
-        .map(|(i, j)| (i, j, m.counts[i * n + j] as f64))
         .collect();
     r.push(
         Section::new("Stage flow")
@@ -475,6 +703,7 @@ pub fn report(title: &str, subtitle: &str, a: &Analysis) -> Report {
                 .with(Block::Svg(svg::heatmap("Weekly retention", &rows, &cols, &cells))),
         );
     }
+    r.push(effort_section(&a.effort));
     if !a.actions.is_empty() {
         let items: Vec<(String, f64)> = a
             .actions

@@ -7,7 +7,9 @@ use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use jornada::analytics::replay::{NO_CHANNEL, NO_RULE, NO_STAGE};
-use jornada::analytics::{replay, simulate, OnUnknown, Replay, ReplayOptions, SimConfig};
+use jornada::analytics::{
+    replay_with_progress, simulate_with_progress, OnUnknown, Replay, ReplayOptions, SimConfig,
+};
 use jornada::model::presets;
 use jornada::{Model, PropValue, Timestamp};
 use jornada_report::svg::number;
@@ -15,6 +17,30 @@ use std::fmt;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// Writes to stdout. A closed pipe (`jornada presets | head -1`) ends the program quietly with
+/// exit code 0, as other Unix tools do; another write error is an I/O error (exit code 3).
+pub fn emit(text: fmt::Arguments) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(text).and_then(|_| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing to stdout: {e}");
+        std::process::exit(3);
+    }
+}
+
+/// `print!` through [`emit`].
+macro_rules! say {
+    ($($t:tt)*) => { emit(format_args!($($t)*)) };
+}
+
+/// `println!` through [`emit`].
+macro_rules! sayln {
+    () => { emit(format_args!("\n")) };
+    ($($t:tt)*) => { emit(format_args!("{}\n", format_args!($($t)*))) };
+}
 
 /// Exit codes: 0 success, 1 invalid input (model, events, options), 2 usage (clap), 3 I/O.
 #[derive(Debug)]
@@ -156,7 +182,7 @@ pub enum Command {
     /// Runs a model over an events file and writes every customer's stages, the transitions,
     /// the actions and a summary into a folder.
     #[command(
-        after_help = "Writes into --out:\n  stages.csv, stages.parquet   per customer: final stage and the first entry time into each stage\n  transitions.jsonl            every stage change (customer, from, to, at, rule, channel)\n  actions.jsonl                every action (customer, action, channel, at, rule, stage, suppressed, params)\n  summary.json                 customers per stage, time in stage, funnel, transition matrix, actions\n\nExamples:\n  jornada run --model ecommerce --events events.parquet --out results/\n  jornada run --model shop.json --events export.csv --customer-col user_id --at-col ts --kind-col event --out results/"
+        after_help = "Writes into --out:\n  stages.csv, stages.parquet   per customer: final stage and the first entry time into each stage\n  transitions.jsonl            every stage change (customer, from, to, at, rule, channel)\n  actions.jsonl                every action (customer, action, channel, at, rule, stage, suppressed, params)\n  summary.json                 customers per stage, time in stage, funnel, transition matrix, actions, effort\n\nExamples:\n  jornada run --model ecommerce --events events.parquet --out results/\n  jornada run --model shop.json --events export.csv --customer-col user_id --at-col ts --kind-col event --out results/"
     )]
     Run {
         #[command(flatten)]
@@ -261,8 +287,44 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = OutFormat::Table)]
         format: OutFormat,
     },
+    /// Customer effort: touches and time before the first purchase, channels and switches,
+    /// repeat support contacts, abandoned and recovered carts, sessions.
+    #[command(
+        after_help = "The definitions are those of the core (`jornada::analytics::effort`). By default `purchase` converts, `support_contact` is a support contact and `add_to_cart` opens a cart, each only when the events have that kind (otherwise its figures are left out); a kind given explicitly must occur in the events.\n\nExamples:\n  jornada effort --events events.parquet\n  jornada effort --events events.csv --conversion order --support call,chat --abandon-after 2h --format json"
+    )]
+    Effort {
+        /// The events: .csv (with a header), .jsonl or .parquet.
+        #[arg(long, value_name = "FILE")]
+        events: PathBuf,
+        #[command(flatten)]
+        cols: ColumnArgs,
+        /// The event kinds that are a conversion (comma-separated; default `purchase`).
+        #[arg(long, value_delimiter = ',', value_name = "KIND,...")]
+        conversion: Vec<String>,
+        /// The event kinds that are support contacts (default `support_contact`).
+        #[arg(long, value_delimiter = ',', value_name = "KIND,...")]
+        support: Vec<String>,
+        /// The event kinds that put something in the cart (default `add_to_cart`).
+        #[arg(long, value_delimiter = ',', value_name = "KIND,...")]
+        cart: Vec<String>,
+        /// A support contact this soon after the previous one is a repeat contact.
+        #[arg(long, default_value = "7d", value_name = "DURATION")]
+        repeat_within: String,
+        /// A support issue is resolved when no contact follows within this.
+        #[arg(long, default_value = "7d", value_name = "DURATION")]
+        resolved_after: String,
+        /// A cart with no conversion within this is abandoned.
+        #[arg(long, default_value = "1h", value_name = "DURATION")]
+        abandon_after: String,
+        /// Inactivity that ends a session.
+        #[arg(long, default_value = "30m", value_name = "DURATION")]
+        session_timeout: String,
+        /// Output format (json: core's summary figures, unrounded).
+        #[arg(long, value_enum, default_value_t = OutFormat::Table)]
+        format: OutFormat,
+    },
     /// Writes a self-contained HTML report (no scripts, nothing fetched): funnel, stage flow,
-    /// time in stage, chances of converting, actions.
+    /// time in stage, chances of converting, attribution, retention, customer effort, actions.
     #[command(
         after_help = "Examples:\n  jornada report --model ecommerce --events events.parquet --html report.html"
     )]
@@ -305,12 +367,12 @@ pub fn run(cli: Cli) -> Result<()> {
                 None => {
                     for n in presets::NAMES {
                         let m = Model::preset(n)?;
-                        println!("{n:<22} {}", m.spec().description);
+                        sayln!("{n:<22} {}", m.spec().description);
                     }
                 }
                 Some(n) => {
                     let m = Model::preset(&n)?;
-                    println!("{}", m.to_json());
+                    sayln!("{}", m.to_json());
                 }
             }
             Ok(())
@@ -328,8 +390,9 @@ pub fn run(cli: Cli) -> Result<()> {
             out,
         } => {
             let model = load_model(&model)?;
-            let p = Progress::new(&format!("simulating {customers} customers"));
-            let log = simulate(
+            let p = Progress::new("");
+            p.bar(customers, "simulating customers");
+            let log = simulate_with_progress(
                 &model,
                 &SimConfig {
                     customers,
@@ -337,6 +400,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     days,
                     ..Default::default()
                 },
+                &|k| p.inc(k),
             );
             p.step(&format!("writing {}", out.display()));
             io::write_events(&log, &out)?;
@@ -396,8 +460,11 @@ pub fn run(cli: Cli) -> Result<()> {
                 conversion: conversion.as_deref().map(EventFilter::kind),
                 ..PathSpec::default()
             };
-            let ev = io::read_events(&events, &cols)?;
+            let p = Progress::new("");
+            let ev = io::read_events(&events, &cols, &p)?;
+            p.step("finding the paths");
             let paths = top_paths(&ev.log, &spec).map_err(|e| ev.error(e))?;
+            p.done();
             print_table(&analyses::paths_table(&paths), format, || {
                 serde_json::to_value(&paths).unwrap_or_default()
             });
@@ -417,11 +484,60 @@ pub fn run(cli: Cli) -> Result<()> {
                 PeriodArg::Month => Period::Month,
             });
             spec.repeat = purchase.as_deref().map(EventFilter::kind);
-            let ev = io::read_events(&events, &cols)?;
+            let p = Progress::new("");
+            let ev = io::read_events(&events, &cols, &p)?;
+            p.step("counting cohorts");
             let r = retention(&ev.log, &spec).map_err(|e| ev.error(e))?;
+            p.done();
             print_table(&analyses::retention_table(&r), format, || {
                 serde_json::to_value(&r).unwrap_or_default()
             });
+            Ok(())
+        }
+        Command::Effort {
+            events,
+            cols,
+            conversion,
+            support,
+            cart,
+            repeat_within,
+            resolved_after,
+            abandon_after,
+            session_timeout,
+            format,
+        } => {
+            use jornada::analytics::select::EventFilter;
+            let p = Progress::new("");
+            let ev = io::read_events(&events, &cols, &p)?;
+            let mut spec = analyses::default_effort_spec(&ev.log);
+            let kinds = |k: Vec<String>| EventFilter {
+                kinds: k,
+                ..Default::default()
+            };
+            if !conversion.is_empty() {
+                spec.conversion = Some(kinds(conversion));
+            }
+            if !support.is_empty() {
+                spec.support = Some(kinds(support));
+            }
+            if !cart.is_empty() {
+                spec.cart = Some(kinds(cart));
+            }
+            spec.repeat_contact_within = parse_duration("--repeat-within", &repeat_within)?;
+            spec.resolution_after = parse_duration("--resolved-after", &resolved_after)?;
+            spec.abandon_after = parse_duration("--abandon-after", &abandon_after)?;
+            spec.session_timeout = parse_duration("--session-timeout", &session_timeout)?;
+            p.step("measuring effort");
+            // Errors here are about the options (a kind the events lack), not about a row.
+            let e = analyses::Effort::new(&ev.log, spec).map_err(|e| {
+                CliError::Invalid(format!("{}: {e} [{}]", ev.path.display(), e.code()))
+            })?;
+            p.done();
+            print_table(
+                &analyses::effort_table(&e),
+                format,
+                || serde_json::json!({"options": e.spec, "summary": e.summary, "touches_before_conversion": e.touches}),
+            );
             Ok(())
         }
         Command::Report { input, html, steps } => {
@@ -453,19 +569,15 @@ fn attribution_cmd(
 ) -> Result<()> {
     use jornada::analytics::attribution::{attribute, AttributionConfig, AttributionModel};
     let mut config = AttributionConfig::new(conversion);
-    config.lookback = Some(jornada::Duration::parse(lookback).ok_or_else(|| {
-        CliError::Invalid(format!(
-            "--lookback `{lookback}` is not a duration (e.g. 30d, 12h, 1h30m)"
-        ))
-    })?);
+    config.lookback = Some(parse_duration("--lookback", lookback)?);
     if !models.is_empty() {
         config.models = models
             .iter()
             .map(|m| AttributionModel::from_name(m))
             .collect::<jornada::Result<_>>()?;
     }
-    let p = Progress::new(&format!("reading {}", path.display()));
-    let events = io::read_events(path, cols)?;
+    let p = Progress::new("");
+    let events = io::read_events(path, cols, &p)?;
     p.step("attributing");
     let a = attribute(&events.log, &config).map_err(|e| events.error(e))?;
     p.done();
@@ -485,11 +597,37 @@ fn attribution_cmd(
     Ok(())
 }
 
+/// A duration option (`30d`, `12h`, `1h30m`).
+fn parse_duration(option: &str, text: &str) -> Result<jornada::Duration> {
+    jornada::Duration::parse(text).ok_or_else(|| {
+        CliError::Invalid(format!(
+            "{option} `{text}` is not a duration (e.g. 30d, 12h, 1h30m)"
+        ))
+    })
+}
+
+/// A model file; errors name it (`my-model.json: invalid model: 2 problem(s) ...`).
+fn model_file(path: &Path) -> Result<Model> {
+    Model::from_file(path).map_err(|e| {
+        let prefix = |m: String| {
+            if m.contains(&*path.to_string_lossy()) {
+                m
+            } else {
+                format!("{}: {m}", path.display())
+            }
+        };
+        match CliError::from(e) {
+            CliError::Invalid(m) => CliError::Invalid(prefix(m)),
+            CliError::Io(m) => CliError::Io(prefix(m)),
+        }
+    })
+}
+
 /// A preset name or a model file.
 pub fn load_model(spec: &str) -> Result<Model> {
     let path = Path::new(spec);
     if spec.ends_with(".json") || path.exists() {
-        Ok(Model::from_file(path)?)
+        model_file(path)
     } else {
         Ok(Model::preset(spec)?)
     }
@@ -506,9 +644,9 @@ fn write_text(path: &Path, text: &str) -> Result<()> {
 
 fn print_table(t: &Table, format: OutFormat, json: impl FnOnce() -> serde_json::Value) {
     match format {
-        OutFormat::Table => print!("{}", t.text()),
-        OutFormat::Csv => print!("{}", t.csv()),
-        OutFormat::Json => println!(
+        OutFormat::Table => say!("{}", t.text()),
+        OutFormat::Csv => say!("{}", t.csv()),
+        OutFormat::Json => sayln!(
             "{}",
             serde_json::to_string_pretty(&json()).unwrap_or_default()
         ),
@@ -518,13 +656,12 @@ fn print_table(t: &Table, format: OutFormat, json: impl FnOnce() -> serde_json::
 /// Reads the model and the events and replays.
 fn load_and_replay(input: &Input) -> Result<(Model, io::Events, Replay)> {
     let model = load_model(&input.model)?;
-    let p = Progress::new(&format!("reading {}", input.events.display()));
-    let events = io::read_events(&input.events, &input.cols)?;
-    p.step(&format!(
-        "replaying {} events of {} customers",
-        events.log.len(),
-        events.log.n_customers()
-    ));
+    let p = Progress::new("");
+    let events = io::read_events(&input.events, &input.cols, &p)?;
+    p.bar(
+        events.log.n_customers(),
+        &format!("replaying {} events", number(events.log.len() as f64)),
+    );
     let opts = ReplayOptions {
         on_unknown: if input.skip_unknown {
             OnUnknown::Skip
@@ -533,7 +670,8 @@ fn load_and_replay(input: &Input) -> Result<(Model, io::Events, Replay)> {
         },
         ..Default::default()
     };
-    let r = replay(&model, &events.log, &opts).map_err(|e| events.error(e))?;
+    let r = replay_with_progress(&model, &events.log, &opts, &|k| p.inc(k))
+        .map_err(|e| events.error(e))?;
     p.done();
     Ok((model, events, r))
 }
@@ -545,24 +683,31 @@ fn analyse(input: &Input, steps: &[String]) -> Result<(Model, io::Events, Analys
     } else {
         steps.to_vec()
     };
+    let p = Progress::new("analysing");
     let a = Analysis::new(&r, &events.log, &steps)?;
+    p.done();
     Ok((model, events, a))
 }
 
 fn demo(customers: usize, seed: u64, html: &Path) -> Result<()> {
     let t0 = std::time::Instant::now();
     let model = Model::preset("ecommerce")?;
-    let p = Progress::new(&format!("simulating a shop with {customers} customers"));
-    let log = simulate(
+    let p = Progress::new("");
+    p.bar(customers, "simulating a shop");
+    let log = simulate_with_progress(
         &model,
         &SimConfig {
             customers,
             seed,
             ..Default::default()
         },
+        &|k| p.inc(k),
     );
-    p.step(&format!("replaying {} events", log.len()));
-    let r = replay(&model, &log, &ReplayOptions::default())?;
+    p.bar(
+        log.n_customers(),
+        &format!("replaying {} events", number(log.len() as f64)),
+    );
+    let r = replay_with_progress(&model, &log, &ReplayOptions::default(), &|k| p.inc(k))?;
     p.step("analysing");
     let steps = analyses::default_steps(&model);
     let a = Analysis::new(&r, &log, &steps)?;
@@ -574,23 +719,25 @@ fn demo(customers: usize, seed: u64, html: &Path) -> Result<()> {
     let report = analyses::report("jornada demo: a simulated shop", &subtitle, &a);
     write_text(html, &report.render())?;
     p.done();
-    println!(
+    sayln!(
         "jornada demo: a simulated shop (`ecommerce` preset, seed {seed}): {} customers, {} events over 180 days, replayed in {:.2} s\n",
         number(a.customers as f64),
         number(a.events as f64),
         t0.elapsed().as_secs_f64()
     );
-    println!("Where customers are now, and how long they stay in each stage:\n");
-    print!("{}", indent(&analyses::stage_table(&a).text()));
-    println!("\nFunnel over stages:\n");
-    print!("{}", indent(&analyses::funnel_table(&a).text()));
-    println!("\nMost frequent stage transitions:\n");
-    print!("{}", indent(&analyses::transitions_table(&a, 8).text()));
-    println!("\nChance of reaching `{}` from each stage:\n", a.target);
-    print!("{}", indent(&analyses::scoring_table(&a).text()));
-    println!("\nActions the model fired:\n");
-    print!("{}", indent(&analyses::actions_table(&a).text()));
-    println!("\nReport: {}", html.display());
+    sayln!("Where customers are now, and how long they stay in each stage:\n");
+    say!("{}", indent(&analyses::stage_table(&a).text()));
+    sayln!("\nFunnel over stages:\n");
+    say!("{}", indent(&analyses::funnel_table(&a).text()));
+    sayln!("\nMost frequent stage transitions:\n");
+    say!("{}", indent(&analyses::transitions_table(&a, 8).text()));
+    sayln!("\nChance of reaching `{}` from each stage:\n", a.target);
+    say!("{}", indent(&analyses::scoring_table(&a).text()));
+    sayln!("\nActions the model fired:\n");
+    say!("{}", indent(&analyses::actions_table(&a).text()));
+    sayln!("\nCustomer effort:\n");
+    say!("{}", indent(&analyses::effort_table(&a.effort).text()));
+    sayln!("\nReport: {}", html.display());
     Ok(())
 }
 
@@ -752,17 +899,40 @@ fn prop_json(v: &PropValue) -> serde_json::Value {
     }
 }
 
-/// A spinner on stderr when it is a terminal; nothing otherwise.
+/// Progress on stderr when it is a terminal, nothing otherwise (piped, redirected, in tests):
+/// a spinner with the elapsed time while the amount of work is unknown, a bar with the
+/// position, percentage and ETA where it is known ([`Progress::bar`]).
 pub struct Progress(ProgressBar);
 
+fn spinner_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
+fn bar_style(unit: &str) -> ProgressStyle {
+    let counts = if unit == "bytes" {
+        "{bytes}/{total_bytes}".to_string()
+    } else {
+        format!("{{human_pos}}/{{human_len}} {unit}")
+    };
+    ProgressStyle::with_template(&format!(
+        "{{msg}} [{{bar:25}}] {counts} ({{percent}}%, ETA {{eta}})"
+    ))
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ")
+}
+
 impl Progress {
+    /// A spinner showing `msg`.
     pub fn new(msg: &str) -> Progress {
-        let bar = if std::io::stderr().is_terminal() {
+        Progress::on(std::io::stderr().is_terminal(), msg)
+    }
+
+    /// Drawn on stderr when `visible`, hidden otherwise.
+    fn on(visible: bool, msg: &str) -> Progress {
+        let bar = if visible {
             let b = ProgressBar::new_spinner();
-            b.set_style(
-                ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
+            b.set_style(spinner_style());
             b.enable_steady_tick(std::time::Duration::from_millis(100));
             b
         } else {
@@ -772,12 +942,60 @@ impl Progress {
         Progress(bar)
     }
 
+    /// Back to a spinner, showing `msg`.
     pub fn step(&self, msg: &str) {
+        self.0.set_style(spinner_style());
         self.0.set_message(msg.to_string());
+    }
+
+    /// A bar over `total` customers, from 0, showing `msg`; [`Progress::inc`] moves it.
+    pub fn bar(&self, total: usize, msg: &str) {
+        self.bar_of(total as u64, "customers", msg);
+    }
+
+    /// A bar over `total` things of `unit` (`customers`, `rows`, or `bytes`, shown as sizes).
+    pub fn bar_of(&self, total: u64, unit: &str, msg: &str) {
+        self.0.set_style(bar_style(unit));
+        self.0.set_length(total);
+        self.0.reset();
+        self.0.set_message(msg.to_string());
+    }
+
+    /// `k` more done (callable from any thread).
+    pub fn inc(&self, k: usize) {
+        self.0.inc(k as u64);
+    }
+
+    /// A reader that moves the bar by the bytes read through it.
+    pub fn reader<R: std::io::Read>(&self, inner: R) -> ProgressRead<R> {
+        ProgressRead {
+            inner,
+            bar: self.0.clone(),
+        }
+    }
+
+    /// The bar's position and length (tests).
+    #[cfg(test)]
+    fn position(&self) -> (u64, Option<u64>) {
+        (self.0.position(), self.0.length())
     }
 
     pub fn done(&self) {
         self.0.finish_and_clear();
+    }
+}
+
+/// A reader counting its bytes on a progress bar ([`Progress::reader`]).
+pub struct ProgressRead<R> {
+    inner: R,
+    bar: ProgressBar,
+}
+
+impl<R: std::io::Read> std::io::Read for ProgressRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bar.inc(n as u64);
+        Ok(n)
     }
 }
 
@@ -790,7 +1008,7 @@ impl Drop for Progress {
 fn validate(model: Option<PathBuf>, preset: Option<String>) -> Result<()> {
     let m = match (model, preset) {
         (_, Some(p)) => Model::preset(&p)?,
-        (Some(path), None) => Model::from_file(&path)?,
+        (Some(path), None) => model_file(&path)?,
         (None, None) => {
             return Err(CliError::Invalid(
                 "give a model file or --preset <name>".into(),
@@ -798,7 +1016,7 @@ fn validate(model: Option<PathBuf>, preset: Option<String>) -> Result<()> {
         }
     };
     let spec = m.spec();
-    println!(
+    sayln!(
         "valid: model `{}` with {} stages, {} rules, {} channels, {} event kinds",
         m.name(),
         spec.stages.len(),
@@ -807,7 +1025,28 @@ fn validate(model: Option<PathBuf>, preset: Option<String>) -> Result<()> {
         spec.event_kinds.len()
     );
     for w in m.warnings() {
-        println!("warning: {w}");
+        sayln!("warning: {w}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bar_counts_the_customers_the_core_reports() {
+        let p = Progress::on(false, "");
+        p.bar(10_000, "simulating");
+        let model = Model::preset("ecommerce").unwrap();
+        let cfg = SimConfig {
+            customers: 10_000,
+            ..Default::default()
+        };
+        simulate_with_progress(&model, &cfg, &|k| p.inc(k));
+        assert_eq!(p.position(), (10_000, Some(10_000)));
+        p.step("analysing");
+        p.bar(3, "again");
+        assert_eq!(p.position(), (0, Some(3)));
+    }
 }

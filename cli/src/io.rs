@@ -1,6 +1,7 @@
 //! Reading event files (CSV, JSON lines, Parquet) into an [`EventLog`], and writing event logs
 //! and tables back out.
 
+use crate::commands::Progress;
 use crate::commands::{CliError, Result};
 use arrow_array::{
     Array, ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray,
@@ -170,18 +171,26 @@ fn core_error(path: &Path, rows: &RowNames, e: jornada::Error) -> CliError {
     }
 }
 
-/// Reads an events file (format by extension).
-pub fn read_events(path: &Path, cols: &ColumnArgs) -> Result<Events> {
+/// Reads an events file (format by extension), showing the bytes (CSV, JSON lines) or rows
+/// (Parquet) read on `progress`, then a spinner while the log is built.
+pub fn read_events(path: &Path, cols: &ColumnArgs, progress: &Progress) -> Result<Events> {
     let format = FileFormat::of(path)?;
     let file = File::open(path).map_err(|e| io_err(path, e))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let msg = format!("reading {}", path.display());
     let (batches, rows) = match format {
-        FileFormat::Csv => (read_csv(path, file, cols)?, RowNames::Csv),
+        FileFormat::Csv => {
+            progress.bar_of(size, "bytes", &msg);
+            (read_csv(path, file, cols, progress)?, RowNames::Csv)
+        }
         FileFormat::Jsonl => {
-            let (b, lines) = read_jsonl(path, file, cols)?;
+            progress.bar_of(size, "bytes", &msg);
+            let (b, lines) = read_jsonl(path, progress.reader(file), cols)?;
             (vec![b], RowNames::Lines(lines))
         }
-        FileFormat::Parquet => (read_parquet(path, file)?, RowNames::Plain),
+        FileFormat::Parquet => (read_parquet(path, file, progress, &msg)?, RowNames::Plain),
     };
+    progress.step(&format!("building the event log of {}", path.display()));
     if let Some(first) = batches.first() {
         let schema = first.schema();
         for (name, flag) in cols.required() {
@@ -206,7 +215,12 @@ pub fn read_events(path: &Path, cols: &ColumnArgs) -> Result<Events> {
     })
 }
 
-fn read_csv(path: &Path, file: File, cols: &ColumnArgs) -> Result<Vec<RecordBatch>> {
+fn read_csv(
+    path: &Path,
+    file: File,
+    cols: &ColumnArgs,
+    progress: &Progress,
+) -> Result<Vec<RecordBatch>> {
     let format = arrow_csv::reader::Format::default().with_header(true);
     let (schema, _) = format
         .infer_schema(BufReader::new(file), None)
@@ -235,7 +249,7 @@ fn read_csv(path: &Path, file: File, cols: &ColumnArgs) -> Result<Vec<RecordBatc
     let reader = arrow_csv::ReaderBuilder::new(schema.clone())
         .with_format(format)
         .with_batch_size(64 * 1024)
-        .build(file)
+        .build(progress.reader(file))
         .map_err(|e| invalid(path, e))?;
     let mut batches = Vec::new();
     let mut row0 = 0usize;
@@ -294,15 +308,27 @@ fn numeric_value(path: &Path, b: RecordBatch, col: &str, row0: usize) -> Result<
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| invalid(path, e))
 }
 
-fn read_parquet(path: &Path, file: File) -> Result<Vec<RecordBatch>> {
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| invalid(path, format!("not a readable Parquet file: {e}")))?
-        .with_batch_size(64 * 1024)
-        .build()
-        .map_err(|e| invalid(path, format!("not a readable Parquet file: {e}")))?;
-    reader
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| invalid(path, format!("not a readable Parquet file: {e}")))
+fn read_parquet(
+    path: &Path,
+    file: File,
+    progress: &Progress,
+    msg: &str,
+) -> Result<Vec<RecordBatch>> {
+    let bad = |e: parquet::errors::ParquetError| {
+        invalid(path, format!("not a readable Parquet file: {e}"))
+    };
+    let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(bad)?;
+    let total = builder.metadata().file_metadata().num_rows().max(0) as u64;
+    progress.bar_of(total, "rows", msg);
+    let reader = builder.with_batch_size(64 * 1024).build().map_err(bad)?;
+    let mut batches = Vec::new();
+    for b in reader {
+        let b = b.map_err(|e| invalid(path, format!("not a readable Parquet file: {e}")))?;
+        progress.inc(b.num_rows());
+        batches.push(b);
+    }
+    Ok(batches)
 }
 
 /// One property column being read from JSON lines.
@@ -331,7 +357,11 @@ impl JsonCol {
 
 /// Reads JSON lines: one object per line; the four required fields as text (numbers allowed),
 /// the value a number, every other field (and the fields of a `properties` object) a property.
-fn read_jsonl(path: &Path, file: File, cols: &ColumnArgs) -> Result<(RecordBatch, Vec<usize>)> {
+fn read_jsonl(
+    path: &Path,
+    file: impl std::io::Read,
+    cols: &ColumnArgs,
+) -> Result<(RecordBatch, Vec<usize>)> {
     let required: Vec<&str> = cols.required().iter().map(|(n, _)| *n).collect();
     let mut req: Vec<Vec<Option<String>>> = vec![Vec::new(); 4];
     let mut value: Vec<Option<f64>> = Vec::new();

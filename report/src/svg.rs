@@ -300,6 +300,58 @@ pub fn sankey(title: &str, nodes: &[SankeyNode], links: &[(usize, usize, f64)]) 
     s
 }
 
+/// Columns for a [`sankey`] of a flow between `n` nodes given in a meaningful order (a model's
+/// stages, or labels by first appearance): each node one column further right than the furthest
+/// earlier node that flows into it (links with a value above 0). Links back to an earlier node
+/// or to itself do not move it, so cycles still give a left-to-right layout.
+///
+/// ```
+/// use jornada_report::svg::flow_columns;
+/// // visitor → browsing → cart → customer, cart → browsing (back), visitor → cart.
+/// let links = [(0, 1, 5.0), (1, 2, 3.0), (2, 3, 1.0), (2, 1, 2.0), (0, 2, 1.0)];
+/// assert_eq!(flow_columns(4, &links), vec![0, 1, 2, 3]);
+/// assert_eq!(flow_columns(3, &[(0, 2, 1.0)]), vec![0, 0, 1]);
+/// ```
+pub fn flow_columns(n: usize, links: &[(usize, usize, f64)]) -> Vec<usize> {
+    let mut into: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for &(a, b, v) in links {
+        if a < b && b < n && v > 0.0 {
+            into[b].push(a);
+        }
+    }
+    let mut col = vec![0usize; n];
+    for j in 0..n {
+        col[j] = into[j].iter().map(|&i| col[i] + 1).max().unwrap_or(0);
+    }
+    col
+}
+
+/// A duration in milliseconds as a short label: seconds under 90 s, minutes under 90 min, hours
+/// under 48 h, else days.
+///
+/// ```
+/// use jornada_report::svg::duration;
+/// assert_eq!(duration(45_000.0), "45 s");
+/// assert_eq!(duration(30.0 * 60_000.0), "30 min");
+/// assert_eq!(duration(5.0 * 3_600_000.0), "5.0 h");
+/// assert_eq!(duration(3.0 * 86_400_000.0), "3.0 d");
+/// ```
+pub fn duration(ms: f64) -> String {
+    if !ms.is_finite() {
+        return "–".into();
+    }
+    let s = ms / 1000.0;
+    if s < 90.0 {
+        format!("{s:.0} s")
+    } else if s < 90.0 * 60.0 {
+        format!("{:.0} min", s / 60.0)
+    } else if s < 48.0 * 3600.0 {
+        format!("{:.1} h", s / 3600.0)
+    } else {
+        format!("{:.1} d", s / 86_400.0)
+    }
+}
+
 /// A node of a [`sankey`] diagram.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SankeyNode {

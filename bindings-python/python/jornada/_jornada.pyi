@@ -2,7 +2,7 @@
 
 import datetime
 import os
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union, final
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union, final
 
 from typing_extensions import TypeAlias
 
@@ -10,6 +10,8 @@ __version__: str
 
 _TimeLike: TypeAlias = Union[str, int, datetime.datetime]
 """RFC 3339 text, epoch milliseconds, or a datetime (naive = UTC)."""
+_Progress: TypeAlias = Union[None, bool, Callable[[int, int], object]]
+"""A progress bar: None (automatic), True, False, or a callable f(done, total)."""
 
 def error_codes() -> List[Tuple[str, str]]: ...
 def problem_codes() -> List[Tuple[str, str]]: ...
@@ -21,7 +23,33 @@ def simulate(
     start: Union[None, str, int, datetime.datetime] = None,
     days: int = 180,
     events_per_customer: float = 20.0,
+    progress: _Progress = None,
 ) -> EventLog: ...
+def svg_bar_chart(title: str, labels: Sequence[str], values: Sequence[float], *, percent: bool = False) -> str: ...
+def svg_funnel_chart(
+    title: str, labels: Sequence[str], customers: Sequence[float], from_previous: Sequence[Optional[float]]
+) -> str: ...
+def svg_sankey(
+    title: str,
+    labels: Sequence[str],
+    links: Sequence[Tuple[int, int, float]],
+    columns: Optional[Sequence[int]] = None,
+) -> str: ...
+def svg_heatmap(
+    title: str, rows: Sequence[str], cols: Sequence[str], cells: Sequence[Sequence[Optional[float]]]
+) -> str: ...
+def svg_range_chart(
+    title: str,
+    labels: Sequence[str],
+    median: Sequence[float],
+    p90: Sequence[float],
+    mean: Sequence[float],
+    count: Sequence[int],
+    *,
+    durations: bool = True,
+) -> str: ...
+def duration_label(ms: float) -> str: ...
+def stage_flow(replay: Replay) -> Tuple[List[str], List[Tuple[int, int, int]]]: ...
 def _attribution_from_paths(
     paths: Sequence[str],
     conversions: Sequence[float],
@@ -47,6 +75,7 @@ class Replay:
     def to_polars(self) -> Any: ...
     def to_arrow(self) -> Any: ...
     def _repr_html_(self) -> str: ...
+    def plot(self, ax: Any = None) -> Any: ...
 @final
 class Model:
     @classmethod
@@ -151,6 +180,7 @@ class EventLog:
         *,
         until: Union[None, str, int, datetime.datetime] = None,
         skip_unknown: bool = False,
+        progress: _Progress = None,
     ) -> Replay: ...
     def time_in_stage(
         self,
@@ -158,6 +188,7 @@ class EventLog:
         *,
         until: Union[None, str, int, datetime.datetime] = None,
         skip_unknown: bool = False,
+        progress: _Progress = None,
     ) -> Table: ...
     def attribution(
         self,
@@ -165,6 +196,7 @@ class EventLog:
         conversion: str,
         lookback: Optional[str] = "30d",
         models: Optional[Sequence[str]] = None,
+        progress: _Progress = None,
     ) -> Table: ...
     def transitions(self, *, by: str = "kind") -> Table: ...
     def paths(
@@ -203,6 +235,9 @@ class Table:
     def to_pandas(self) -> Any: ...
     def to_polars(self) -> Any: ...
     def _repr_html_(self) -> str: ...
+    @property
+    def chart_kind(self) -> Optional[str]: ...
+    def plot(self, ax: Any = None) -> Any: ...
 
 @final
 class Outcome:

@@ -22,6 +22,10 @@
 //!
 //! Analyses split their work by customer over rayon's pool with the `parallel` feature (on by
 //! default); results are identical with and without it.
+//!
+//! The two longest, [`simulate()`] and [`replay()`], have `_with_progress` variants
+//! ([`simulate_with_progress`], [`replay_with_progress`]) that call a callback with the number
+//! of customers finished, block by block, for progress bars.
 
 pub mod absorbing;
 #[cfg(feature = "arrow")]
@@ -51,13 +55,14 @@ pub use paths::{
     PathVariant, Sankey, SankeyLink, SankeyNode, StepMatrix, TopPaths,
 };
 pub use replay::{
-    replay, ActionColumns, OnUnknown, Replay, ReplayOptions, ReplayStats, TransitionColumns,
+    replay, replay_with_progress, ActionColumns, OnUnknown, Replay, ReplayOptions, ReplayStats,
+    TransitionColumns,
 };
 pub use retention::{
     retention, Cohort, OffsetTotal, Period, RepeatPurchase, Retention, RetentionSpec,
 };
 pub use select::EventFilter;
-pub use simulate::{simulate, SimConfig};
+pub use simulate::{simulate, simulate_with_progress, SimConfig};
 
 #[cfg(test)]
 mod tests {

@@ -470,6 +470,35 @@ const UNKNOWN: u16 = u16::MAX;
 /// know (unless [`OnUnknown::Skip`]), `wrong_type` for a property column whose type differs from
 /// the model's declaration, `invalid_timestamp` for an `until` outside years 0000 to 9999.
 pub fn replay(model: &Model, log: &EventLog, opts: &ReplayOptions) -> Result<Replay> {
+    replay_with_progress(model, log, opts, &|_| {})
+}
+
+/// [`replay`], reporting progress: `progress(k)` is called each time a block of `k` customers
+/// has been replayed (blocks of 1,024 customers or fewer, from rayon's worker threads when the
+/// `parallel` feature is on, in no particular order). The `k`s add up to the log's number of
+/// customers; there are no calls when the input is rejected before replaying starts. The
+/// result is the same as [`replay`]'s.
+///
+/// ```
+/// use jornada::analytics::replay::{replay_with_progress, ReplayOptions};
+/// use jornada::analytics::simulate::{simulate, SimConfig};
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// let model = jornada::Model::preset("ecommerce")?;
+/// let log = simulate(&model, &SimConfig { customers: 5_000, ..Default::default() });
+/// let done = AtomicUsize::new(0);
+/// let r = replay_with_progress(&model, &log, &ReplayOptions::default(), &|k| {
+///     done.fetch_add(k, Ordering::Relaxed);
+/// })?;
+/// assert_eq!(done.into_inner(), 5_000);
+/// assert_eq!(r.n_customers(), 5_000);
+/// # Ok::<(), jornada::Error>(())
+/// ```
+pub fn replay_with_progress(
+    model: &Model,
+    log: &EventLog,
+    opts: &ReplayOptions,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Replay> {
     let m = &*model.inner;
     let until = match opts.until {
         Some(t) => {
@@ -503,7 +532,11 @@ pub fn replay(model: &Model, log: &EventLog, opts: &ReplayOptions) -> Result<Rep
     let n = log.n_customers();
     let n_blocks = n.div_ceil(BLOCK);
     let block = |scratch: &mut Scratch, b: usize| -> BlockOut {
-        replay_block(&ctx, scratch, b * BLOCK..((b + 1) * BLOCK).min(n))
+        let range = b * BLOCK..((b + 1) * BLOCK).min(n);
+        let k = range.len();
+        let out = replay_block(&ctx, scratch, range);
+        progress(k);
+        out
     };
     #[cfg(feature = "parallel")]
     let blocks: Vec<BlockOut> = {

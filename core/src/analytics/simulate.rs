@@ -99,11 +99,42 @@ impl Default for SimConfig {
 
 /// Simulates customers' journeys through `model`. See the [module docs](self).
 pub fn simulate(model: &Model, cfg: &SimConfig) -> EventLog {
+    simulate_with_progress(model, cfg, &|_| {})
+}
+
+/// [`simulate`], reporting progress: `progress(k)` is called each time a block of `k`
+/// customers has been simulated (blocks of 4,096 customers or fewer, from rayon's worker
+/// threads when the `parallel` feature is on, in no particular order). The `k`s add up to
+/// `cfg.customers`; the last call comes before the log is assembled. The log is the same as
+/// [`simulate`]'s.
+///
+/// ```
+/// use jornada::analytics::simulate::{simulate, simulate_with_progress, SimConfig};
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// let model = jornada::Model::preset("ecommerce")?;
+/// let cfg = SimConfig { customers: 5_000, seed: 1, ..Default::default() };
+/// let done = AtomicUsize::new(0);
+/// let log = simulate_with_progress(&model, &cfg, &|k| { done.fetch_add(k, Ordering::Relaxed); });
+/// assert_eq!(done.into_inner(), 5_000);
+/// assert_eq!(log.at(), simulate(&model, &cfg).at());
+/// # Ok::<(), jornada::Error>(())
+/// ```
+pub fn simulate_with_progress(
+    model: &Model,
+    cfg: &SimConfig,
+    progress: &(dyn Fn(usize) + Sync),
+) -> EventLog {
     let m = &*model.inner;
     let plan = Plan::new(m);
     let n = cfg.customers;
     let n_blocks = n.div_ceil(BLOCK);
-    let block = |b: usize| simulate_block(&plan, cfg, b * BLOCK..((b + 1) * BLOCK).min(n));
+    let block = |b: usize| {
+        let range = b * BLOCK..((b + 1) * BLOCK).min(n);
+        let k = range.len();
+        let out = simulate_block(&plan, cfg, range);
+        progress(k);
+        out
+    };
     #[cfg(feature = "parallel")]
     let blocks: Vec<Block> = {
         use rayon::prelude::*;

@@ -52,7 +52,10 @@ pub fn journey_paths(
 ) -> Result<PathTable> {
     let mut config = config.clone();
     config.models.clear();
-    Ok(PathTable::from_set(&cut(log, &config)?.paths, separator))
+    Ok(PathTable::from_set(
+        &cut(log, &config, &|_| {})?.paths,
+        separator,
+    ))
 }
 
 /// The journey options resolved against the log's dictionaries.
@@ -154,8 +157,12 @@ fn plan<'a>(log: &'a EventLog, config: &AttributionConfig) -> Result<Plan<'a>> {
     })
 }
 
-pub(crate) fn cut(log: &EventLog, config: &AttributionConfig) -> Result<Cut> {
-    cut_blocks(log, config, cfg!(feature = "parallel"))
+pub(crate) fn cut(
+    log: &EventLog,
+    config: &AttributionConfig,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Cut> {
+    cut_blocks(log, config, cfg!(feature = "parallel"), progress)
 }
 
 /// Customers are scanned in blocks of about this many rows; the blocks depend only on the log,
@@ -180,13 +187,23 @@ fn blocks(offsets: &[u32]) -> Vec<(usize, usize)> {
 }
 
 /// Cuts the journeys block by block (with rayon when `parallel`), then merges the blocks in
-/// order: the same sums in the same order either way.
-fn cut_blocks(log: &EventLog, config: &AttributionConfig, parallel: bool) -> Result<Cut> {
+/// order: the same sums in the same order either way. `progress(k)` after each block of `k`
+/// customers.
+fn cut_blocks(
+    log: &EventLog,
+    config: &AttributionConfig,
+    parallel: bool,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Cut> {
     let plan = plan(log, config)?;
     let ranges = blocks(log.offsets());
-    let scan = |&(first, last): &(usize, usize)| match plan.dim {
-        Dim::Channel(codes) => scan_block(log, &plan, first, last, |r| u32::from(codes[r])),
-        Dim::Property(codes) => scan_block(log, &plan, first, last, |r| codes[r]),
+    let scan = |&(first, last): &(usize, usize)| {
+        let block = match plan.dim {
+            Dim::Channel(codes) => scan_block(log, &plan, first, last, |r| u32::from(codes[r])),
+            Dim::Property(codes) => scan_block(log, &plan, first, last, |r| codes[r]),
+        };
+        progress(last - first);
+        block
     };
     let scanned: Vec<Block> = if parallel {
         map_parallel(&ranges, scan)
@@ -447,8 +464,16 @@ mod tests {
         assert!(blocks(log.offsets()).len() >= 3);
         let mut config = AttributionConfig::new("buy");
         config.lookback = Some(crate::Duration::from_millis(200_000_000));
-        let a = cut_blocks(&log, &config, true).unwrap();
-        let b = cut_blocks(&log, &config, false).unwrap();
+        // Progress: one call per block, with the block's customers, in all the whole log.
+        let calls = std::sync::Mutex::new(Vec::new());
+        let a = cut_blocks(&log, &config, true, &|k| calls.lock().unwrap().push(k)).unwrap();
+        let mut calls = calls.into_inner().unwrap();
+        calls.sort_unstable();
+        let mut want: Vec<usize> = blocks(log.offsets()).iter().map(|&(f, l)| l - f).collect();
+        want.sort_unstable();
+        assert_eq!(calls, want);
+        assert_eq!(calls.iter().sum::<usize>(), log.n_customers());
+        let b = cut_blocks(&log, &config, false, &|_| {}).unwrap();
         let (ta, tb) = (
             PathTable::from_set(&a.paths, ">"),
             PathTable::from_set(&b.paths, ">"),

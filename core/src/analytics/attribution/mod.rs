@@ -508,10 +508,39 @@ pub struct ShapleyDetails {
 /// # Ok::<(), jornada::Error>(())
 /// ```
 pub fn attribute(log: &EventLog, config: &AttributionConfig) -> Result<Attribution> {
+    attribute_with_progress(log, config, &|_| {})
+}
+
+/// [`attribute`], reporting progress: `progress(k)` is called each time the journeys of a block
+/// of `k` customers have been cut (blocks of about 65,536 events, from rayon's worker threads
+/// when the `parallel` feature is on, in no particular order). The `k`s add up to the log's
+/// number of customers; the models run after the last call (no calls when the configuration is
+/// rejected first). The result is the same as [`attribute`]'s.
+///
+/// ```
+/// use jornada::analytics::attribution::{attribute, attribute_with_progress, AttributionConfig};
+/// use jornada::analytics::simulate::{simulate, SimConfig};
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// let model = jornada::Model::preset("ecommerce")?;
+/// let log = simulate(&model, &SimConfig { customers: 3_000, ..Default::default() });
+/// let config = AttributionConfig::new("purchase");
+/// let done = AtomicUsize::new(0);
+/// let a = attribute_with_progress(&log, &config, &|k| {
+///     done.fetch_add(k, Ordering::Relaxed);
+/// })?;
+/// assert_eq!(done.into_inner(), 3_000);
+/// assert_eq!(a, attribute(&log, &config)?);
+/// # Ok::<(), jornada::Error>(())
+/// ```
+pub fn attribute_with_progress(
+    log: &EventLog,
+    config: &AttributionConfig,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Attribution> {
     for (i, m) in config.models.iter().enumerate() {
         m.check(i)?;
     }
-    let cut = journeys::cut(log, config)?;
+    let cut = journeys::cut(log, config, progress)?;
     let mut result = run_models(&cut.paths, &config.models, Some(&cut.decay))?;
     result.summary.unattributed_conversions = cut.unattributed_conversions;
     result.summary.unattributed_value = cut.unattributed_value;
