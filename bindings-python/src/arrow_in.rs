@@ -39,11 +39,6 @@ pub struct ArrowTable {
 }
 
 impl ArrowTable {
-    /// Number of rows.
-    pub fn num_rows(&self) -> usize {
-        self.batches.iter().map(|b| b.num_rows()).sum()
-    }
-
     /// Column names, for messages.
     pub fn column_names(&self) -> Vec<&str> {
         self.schema

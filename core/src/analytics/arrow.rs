@@ -217,7 +217,9 @@ fn integer_keys_as_text(a: &ArrayRef) -> Option<ArrayRef> {
         T::Native: std::fmt::Display,
     {
         Arc::new(StringArray::from_iter(
-            a.as_primitive::<T>().iter().map(|v| v.map(|v| v.to_string())),
+            a.as_primitive::<T>()
+                .iter()
+                .map(|v| v.map(|v| v.to_string())),
         ))
     }
     Some(match a.data_type() {
@@ -393,7 +395,10 @@ impl EventLog {
         // front, since the strings are borrowed for the whole read.
         let customer_cols: Vec<Option<ArrayRef>> = batches
             .iter()
-            .map(|b| b.column_by_name(&names.customer).and_then(integer_keys_as_text))
+            .map(|b| {
+                b.column_by_name(&names.customer)
+                    .and_then(integer_keys_as_text)
+            })
             .collect();
         let mut customer = StrAcc::default();
         let mut channel = StrAcc::default();
@@ -864,9 +869,16 @@ mod tests {
             ("kind", strs(&["v"])),
         ]);
         let log = read(&b).unwrap();
-        assert_eq!(names(log.customers()), ["1"], "integer keys are their decimal text");
+        assert_eq!(
+            names(log.customers()),
+            ["1"],
+            "integer keys are their decimal text"
+        );
         let b = batch(vec![
-            ("customer", Arc::new(Float64Array::from(vec![1.0])) as ArrayRef),
+            (
+                "customer",
+                Arc::new(Float64Array::from(vec![1.0])) as ArrayRef,
+            ),
             ("at", Arc::new(Int64Array::from(vec![1]))),
             ("channel", strs(&["web"])),
             ("kind", strs(&["v"])),
