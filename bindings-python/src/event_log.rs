@@ -17,7 +17,7 @@ use jornada::analytics::{ColumnNames, EventLog as CoreLog, PropColumn, PropertyC
 use jornada::Error;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyType};
+use pyo3::types::{PyCapsule, PyDict, PyType};
 use std::sync::Arc;
 
 /// A columnar, sorted log of touchpoints for batch analytics (sorted by customer, then time).
@@ -273,20 +273,38 @@ impl EventLog {
         analysis::log_time_in_stage(&self.inner, py, model, until, skip_unknown)
     }
 
-    /// A funnel over event kinds (the core's `funnel`, ClickHouse `windowFunnel` semantics):
-    /// `steps` are event kinds, `window` a duration (`"7d"`), `mode` one of `window_funnel`,
-    /// `strict_order`, `strict_order_steps`, `any`. One row per step: `step`, `customers`,
-    /// `conversion_from_first`, `conversion_from_previous`, `drop_off`,
-    /// `median_from_previous_ms`, `p90_from_previous_ms`. The GIL is released while it runs.
-    #[pyo3(signature = (steps, *, window="7d", mode="window_funnel"))]
+    /// A funnel (the core's `funnel`, ClickHouse `windowFunnel` semantics). `steps`: event
+    /// kinds, or dicts `{"kinds": [...], "channels": [...], "when": {...}, "name": ...,
+    /// "min_gap": "5m", "max_gap": "1d"}` (gaps: time since the previous step's event).
+    /// `window`: a duration (`"7d"`); `mode`: `window_funnel`, `strict_order`,
+    /// `strict_order_steps` or `any`. `exclude`: dicts `{"kinds": [...], "from_step": 0,
+    /// "to_step": 2}`: a chain with such an event strictly between those steps (0-based) does
+    /// not count. `breakdown`: `"channel"` (of the step-1 event), `"first_touch_channel"`, a
+    /// property name (of the step-1 event), or a mapping customer → group (cohorts).
+    ///
+    /// One row per step: `step`, `customers`, `conversion_from_first`,
+    /// `conversion_from_previous`, `drop_off`, `median_from_previous_ms`,
+    /// `p90_from_previous_ms`; with a breakdown, a `group` column first and one row per group
+    /// and step. The GIL is released while it runs.
+    #[pyo3(signature = (steps, *, window="7d", mode="window_funnel", exclude=None, breakdown=None))]
     fn funnel(
         &self,
         py: Python<'_>,
-        steps: Vec<String>,
+        steps: &Bound<'_, PyAny>,
         window: &str,
         mode: &str,
+        exclude: Option<Bound<'_, PyAny>>,
+        breakdown: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Table> {
-        analysis::log_funnel(&self.inner, py, steps, window, mode)
+        analysis::log_funnel(
+            &self.inner,
+            py,
+            steps,
+            window,
+            mode,
+            exclude.as_ref(),
+            breakdown.as_ref(),
+        )
     }
 
     /// Attribution of the conversions (events of kind `conversion`) to the channels touched
@@ -337,10 +355,94 @@ impl EventLog {
 
     /// Retention (the core's `retention`) by `period` (`day`, `week` (ISO) or `month`, UTC),
     /// cohorts by first touch: one row per cohort and offset, `cohort`, `customers`, `offset`,
-    /// `active`, `share`; at most `periods` offsets per cohort when given.
-    #[pyo3(signature = (*, period="week", periods=None))]
-    fn retention(&self, py: Python<'_>, period: &str, periods: Option<usize>) -> PyResult<Table> {
-        crate::retention::log_retention(&self.inner, py, period, periods)
+    /// `active`, `share`; at most `periods` offsets per cohort when given. With `repeat` (the
+    /// purchase event kind), also the cohort's `buyers`, `repeat_buyers` and `repeat_rate`
+    /// (repeat buyers / buyers), a repeat counting within `repeat_within` (a duration) of the
+    /// first purchase when given.
+    #[pyo3(signature = (*, period="week", periods=None, repeat=None, repeat_within=None))]
+    fn retention(
+        &self,
+        py: Python<'_>,
+        period: &str,
+        periods: Option<usize>,
+        repeat: Option<&str>,
+        repeat_within: Option<&str>,
+    ) -> PyResult<Table> {
+        crate::retention::log_retention(&self.inner, py, period, periods, repeat, repeat_within)
+    }
+
+    /// Repeat purchases over all customers (the core's retention figures): a dict with
+    /// `buyers` (customers with an event of kind `purchase`), `repeat_buyers` (with a second
+    /// one, within `within` of the first when given) and `rate` (repeat buyers / buyers).
+    #[pyo3(signature = (purchase="purchase", *, within=None))]
+    fn repeat_purchase<'py>(
+        &self,
+        py: Python<'py>,
+        purchase: &str,
+        within: Option<&str>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let (buyers, repeat, rate) =
+            crate::retention::log_repeat_purchase(&self.inner, py, purchase, within)?;
+        let d = PyDict::new(py);
+        d.set_item("buyers", buyers)?;
+        d.set_item("repeat_buyers", repeat)?;
+        d.set_item("rate", rate)?;
+        Ok(d)
+    }
+
+    /// Sankey links of the customers' first `max_steps` steps (the core's `sankey`) by `kind`
+    /// or `channel`: `step` (the source position, 0-based), `from`, `to`, `customers`.
+    #[pyo3(signature = (*, by="kind", max_steps=5, collapse_repeats=false))]
+    fn sankey(
+        &self,
+        py: Python<'_>,
+        by: &str,
+        max_steps: usize,
+        collapse_repeats: bool,
+    ) -> PyResult<Table> {
+        crate::paths::log_sankey(&self.inner, py, by, max_steps, collapse_repeats)
+    }
+
+    /// The step matrix (the core's `step_matrix`): who does what at each of the first
+    /// `max_steps` positions, one row per position and label present there: `step`
+    /// (0-based), `label`, `customers`, `share` (of the customers with a non-empty path).
+    #[pyo3(signature = (*, by="kind", max_steps=5, collapse_repeats=false))]
+    fn step_matrix(
+        &self,
+        py: Python<'_>,
+        by: &str,
+        max_steps: usize,
+        collapse_repeats: bool,
+    ) -> PyResult<Table> {
+        crate::paths::log_step_matrix(&self.inner, py, by, max_steps, collapse_repeats)
+    }
+
+    /// Attribution with the models' details (the same arguments as `attribution`): a dict of
+    /// `credits` (the `attribution` table), `summary` (a dict: `conversions`, `value`,
+    /// `null_paths`, `unattributed_conversions`, `unattributed_value`, `distinct_paths`),
+    /// `removal_effects` (Markov: `model`, `channel`, `removal_effect`,
+    /// `value_removal_effect`), `markov` (`model`, `order`, `conversion_probability`),
+    /// `transition_matrix` (the fitted chain: `model`, `from`, `to`, `probability`, states
+    /// `(start)`, channels, `(conversion)`, `(null)`) and `shapley` (`model`, `game`, `exact`,
+    /// `samples`).
+    #[pyo3(
+        signature = (*, conversion, lookback=Some("30d".to_string()), models=None),
+        text_signature = "($self, *, conversion, lookback='30d', models=None)"
+    )]
+    fn attribution_details<'py>(
+        &self,
+        py: Python<'py>,
+        conversion: &str,
+        lookback: Option<String>,
+        models: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        crate::attribution::log_attribution_details(
+            &self.inner,
+            py,
+            conversion,
+            lookback.as_deref(),
+            models,
+        )
     }
 
     /// Customer effort (the core's `effort`): the event kinds that are a `conversion`, a
