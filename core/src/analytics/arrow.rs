@@ -8,8 +8,8 @@
 //! | --- | --- | --- | --- |
 //! | customer, channel, kind | `customer`, `channel`, `kind` | `Utf8`, `LargeUtf8`, `Utf8View`, `Dictionary(any integer, one of those)`; for the customer also any integer type (the key is its decimal text) | error `missing_field` naming the row and column |
 //! | at | `at` | `Timestamp` (s, ms, µs, ns; any time zone: the values are UTC instants), `Date64`, `Date32`, `Int64` (epoch milliseconds), or strings (RFC 3339 or epoch milliseconds) | error `missing_field` |
-//! | value (optional) | `value` | any integer or float type | missing (also `NaN`) |
-//! | properties | all other columns ([`PropertyColumns::Rest`]), or a list | strings (as above) → string, integers and floats → number, `Boolean` → bool | missing |
+//! | value (optional) | `value` | any integer or float type, or `Null` (no values) | missing (also `NaN`) |
+//! | properties | all other columns ([`PropertyColumns::Rest`]), or a list | strings (as above) → string, integers and floats → number, `Boolean` → bool; `Null`: no values (a property with no value in any batch is left out) | missing |
 //!
 //! A required column that is absent is a `missing_field` error naming the column; a column of
 //! another type is `wrong_type`, naming the column and the types accepted. Sub-millisecond
@@ -264,6 +264,8 @@ fn push_numbers(a: &dyn Array, out: &mut Vec<f64>) -> Option<()> {
         DataType::Float16 => prim::<Float16Type>(a, out, |x| x.to_f64()),
         DataType::Float32 => prim::<Float32Type>(a, out, f64::from),
         DataType::Float64 => prim::<Float64Type>(a, out, |x| x),
+        // A column of nothing but nulls (pandas' all-None object column): no values.
+        DataType::Null => out.extend(std::iter::repeat_n(f64::NAN, a.len())),
         _ => return None,
     }
     Some(())
@@ -580,6 +582,11 @@ fn read_prop<'a>(
     row0: usize,
 ) -> Result<()> {
     let t = a.data_type();
+    if *t == DataType::Null {
+        // Nothing but nulls: no values here, whatever the property's type elsewhere.
+        pad_prop(acc, a.len());
+        return Ok(());
+    }
     let kind = if is_string_type(t) {
         0
     } else if *t == DataType::Boolean {
@@ -954,6 +961,41 @@ mod tests {
             EventLog::from_record_batch(&with_at(Arc::new(Int64Array::from(vec![1, 2]))), &only)
                 .unwrap_err();
         assert_eq!(e.to_string(), "missing field at field `sku`");
+    }
+
+    #[test]
+    fn null_typed_value_and_property_columns_have_no_values() {
+        let nulls: ArrayRef = Arc::new(arrow_array::NullArray::new(2));
+        let b = batch(vec![
+            ("customer", strs(&["a", "b"])),
+            ("at", Arc::new(Int64Array::from(vec![1, 2]))),
+            ("channel", strs(&["web", "web"])),
+            ("kind", strs(&["v", "v"])),
+            ("value", nulls.clone()),
+            ("p", nulls.clone()),
+        ]);
+        let log = read(&b).unwrap();
+        assert!(log.values().iter().all(|v| v.is_nan()));
+        assert!(
+            log.property("p").is_none(),
+            "no values in any batch: left out"
+        );
+        // Null in one batch, numbers in the next: the first batch's rows have no value.
+        let b2 = batch(vec![
+            ("customer", strs(&["c", "d"])),
+            ("at", Arc::new(Int64Array::from(vec![3, 4]))),
+            ("channel", strs(&["web", "web"])),
+            ("kind", strs(&["v", "v"])),
+            ("value", Arc::new(Float64Array::from(vec![1.5, 2.5]))),
+            ("p", Arc::new(Float64Array::from(vec![7.0, 8.0]))),
+        ]);
+        let log = EventLog::from_record_batches(&[b, b2], &ColumnNames::default()).unwrap();
+        assert_eq!(log.values()[..2].iter().filter(|v| v.is_nan()).count(), 2);
+        assert_eq!(&log.values()[2..], [1.5, 2.5]);
+        use crate::PropValue as P;
+        let p = log.property("p").unwrap();
+        assert_eq!((p.get(0), p.get(1)), (None, None));
+        assert_eq!((p.get(2), p.get(3)), (Some(P::Num(7.0)), Some(P::Num(8.0))));
     }
 
     #[test]
