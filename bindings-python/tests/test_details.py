@@ -173,3 +173,34 @@ def test_attribution_details():
     # No Markov model asked for: empty detail tables.
     d = log.attribution_details(conversion="purchase", models=["first_touch"])
     assert len(d["removal_effects"]) == 0 and len(d["transition_matrix"]) == 0
+
+
+def test_details_same_from_pandas_polars_pyarrow():
+    pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
+    cols = {"customer": [], "at": [], "channel": [], "kind": []}
+    for c, at, ch, k in JOURNEYS:
+        cols["customer"].append(c)
+        cols["at"].append(MAR2 + at)
+        cols["channel"].append(ch)
+        cols["kind"].append(k)
+    cols["src"] = SRC
+    cols["value"] = [None] * len(SRC)  # all None: an Arrow `null` column from pandas, no values
+    logs = [jd.EventLog.from_frame(f, properties=["src"]) for f in (pa.table(cols), pd.DataFrame(cols), pl.DataFrame(cols))]
+
+    def results(log):
+        steps = ["view", {"kinds": ["cart"], "max_gap": "1d"}, "buy"]
+        return (
+            log.funnel(steps, breakdown="src").to_pydict(),
+            log.funnel(steps, exclude=[{"kinds": ["support"], "from_step": 0, "to_step": 1}]).to_pydict(),
+            log.sankey().to_pydict(),
+            log.step_matrix().to_pydict(),
+            log.retention(period="week", repeat="cart").to_pydict(),
+            log.repeat_purchase("cart"),
+            {k: v if isinstance(v, dict) else v.to_pydict() for k, v in log.attribution_details(conversion="buy").items()},
+        )
+
+    ref = results(logs[0])
+    assert logs[0].to_pydict()["value"] == [None] * len(SRC)
+    for log in logs[1:]:
+        assert results(log) == ref

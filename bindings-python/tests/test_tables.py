@@ -305,3 +305,23 @@ def test_read_events_errors(tmp_path):
     bad.write_text("not parquet")
     with pytest.raises(jd.JornadaError):
         jd.read_events(bad)
+
+
+def test_all_null_columns_from_every_library():
+    # Polars exports all-null columns in a layout the extension's Arrow reader refuses; they are
+    # re-read through pyarrow. pandas' all-None columns arrive as Arrow `null`: no values.
+    base = {
+        "customer_id": ["a", "b"],
+        "at": [0, 1],
+        "channel": ["web", "web"],
+        "kind": ["product_view", "product_view"],
+        "value": [None, None],
+    }
+    logs = []
+    for frame in (pa.table(base), pd.DataFrame(base), pl.DataFrame(base)):
+        log = jd.EventLog.from_frame(frame, customer="customer_id")
+        assert log.to_pydict()["value"] == [None, None]
+        logs.append(log.to_pydict())
+        out = jd.Engine(jd.Model.preset("ecommerce")).ingest_many(frame)
+        assert out.rejected == [] and len(out.transitions) == 4
+    assert logs[0] == logs[1] == logs[2]
