@@ -8,11 +8,14 @@ use crate::model::Model;
 use crate::table::{html, Columns as TableColumns, Table};
 use jornada::analytics::replay::{NO_CHANNEL, NO_RULE, NO_STAGE};
 use jornada::analytics::{
-    self as an, EventLog as CoreLog, FunnelOrder, FunnelSpec, FunnelStep, ReplayOptions, SimConfig,
+    self as an, Breakdown, EventLog as CoreLog, Exclusion, FunnelOrder, FunnelSpec, FunnelStep,
+    ReplayOptions, SimConfig, StepStats,
 };
 use jornada::{Duration, Timestamp};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 fn value_error(msg: String) -> PyErr {
@@ -20,7 +23,7 @@ fn value_error(msg: String) -> PyErr {
 }
 
 /// Parses a duration such as `"7d"`, `"12h"`, `"30m"`.
-fn duration(py: Python<'_>, text: &str, what: &str) -> PyResult<Duration> {
+pub fn duration(py: Python<'_>, text: &str, what: &str) -> PyResult<Duration> {
     Duration::parse(text)
         .ok_or_else(|| {
             Fail::Core(jornada::Error::InvalidDuration {
@@ -337,47 +340,142 @@ pub fn log_time_in_stage(
     do_replay(py, log, model, until, skip_unknown, progress)?.time_in_stage(py)
 }
 
-/// A funnel over event kinds (the core's `funnel`, ClickHouse `windowFunnel` semantics):
-/// `steps` are event kinds, `window` a duration (`"7d"`), `mode` one of `window_funnel`,
-/// `strict_order`, `strict_order_steps`, `any`. One row per step: `step`, `customers`,
-/// `conversion_from_first`, `conversion_from_previous`, `drop_off`,
-/// `median_from_previous_ms`, `p90_from_previous_ms`.
-pub fn log_funnel(
-    log: &CoreLog,
-    py: Python<'_>,
-    steps: Vec<String>,
-    window: &str,
-    mode: &str,
-) -> PyResult<Table> {
-    let window = duration(py, window, "window")?;
-    let spec = FunnelSpec::new(steps.iter().map(|s| FunnelStep::kind(s)), window)
-        .order(funnel_order(mode)?);
-    let report = py
-        .detach(|| an::funnel(log, &spec))
-        .map_err(Fail::Core)
-        .or_raise(py)?;
-    let s = &report.steps;
-    TableColumns::new()
-        .str("step", s.iter().map(|x| Some(x.name.as_str())))
-        .u64("customers", s.iter().map(|x| x.customers))
+/// A Python value (a dict, list, str) as the core's serde type `T`, through JSON text (the
+/// specs are small); a value that does not fit is `invalid_value` naming `field`.
+pub fn from_py<T: serde::de::DeserializeOwned>(
+    obj: &Bound<'_, PyAny>,
+    field: &str,
+) -> BindResult<T> {
+    let py = obj.py();
+    let text: String = py
+        .import("json")?
+        .call_method1("dumps", (obj,))
+        .map_err(|_| {
+            Fail::Core(jornada::Error::InvalidValue {
+                loc: jornada::Location::field(field),
+                message: format!(
+                    "expected JSON-like data (dicts, lists, str, numbers), got a {}",
+                    crate::errors::type_name(obj)
+                ),
+            })
+        })?
+        .extract()?;
+    serde_json::from_str(&text).map_err(|e| {
+        Fail::Core(jornada::Error::InvalidValue {
+            loc: jornada::Location::field(field),
+            message: e.to_string(),
+        })
+    })
+}
+
+fn funnel_step(obj: &Bound<'_, PyAny>, i: usize) -> BindResult<FunnelStep> {
+    if let Ok(kind) = obj.extract::<String>() {
+        return Ok(FunnelStep::kind(&kind));
+    }
+    from_py(obj, &format!("steps[{i}]"))
+}
+
+fn breakdown(obj: &Bound<'_, PyAny>) -> BindResult<Breakdown> {
+    if let Ok(by) = obj.extract::<String>() {
+        return match by.as_str() {
+            "channel" => Ok(Breakdown::Channel),
+            "first_touch_channel" => Ok(Breakdown::FirstTouchChannel),
+            _ => Ok(Breakdown::Property { name: by }),
+        };
+    }
+    if obj.is_instance_of::<PyDict>() && obj.contains("by")? {
+        return from_py(obj, "breakdown");
+    }
+    // Any other mapping (a dict, a pandas Series' to_dict()) is customer key -> group.
+    let groups = obj.call_method0("items")?;
+    let mut map = BTreeMap::new();
+    for item in groups.try_iter()? {
+        let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
+        map.insert(k.str()?.to_string(), v.str()?.to_string());
+    }
+    Ok(Breakdown::Cohort { groups: map })
+}
+
+fn step_columns<'a>(
+    t: TableColumns,
+    s: impl Iterator<Item = &'a StepStats> + Clone,
+) -> TableColumns {
+    t.str("step", s.clone().map(|x| Some(x.name.as_str())))
+        .u64("customers", s.clone().map(|x| x.customers))
         .f64(
             "conversion_from_first",
-            s.iter().map(|x| Some(x.conversion_from_first)),
+            s.clone().map(|x| Some(x.conversion_from_first)),
         )
         .f64(
             "conversion_from_previous",
-            s.iter().map(|x| Some(x.conversion_from_previous)),
+            s.clone().map(|x| Some(x.conversion_from_previous)),
         )
-        .u64("drop_off", s.iter().map(|x| x.drop_off))
+        .u64("drop_off", s.clone().map(|x| x.drop_off))
         .f64(
             "median_from_previous_ms",
-            s.iter()
+            s.clone()
                 .map(|x| x.median_from_previous_ms.map(|v| v as f64)),
         )
         .f64(
             "p90_from_previous_ms",
-            s.iter().map(|x| x.p90_from_previous_ms.map(|v| v as f64)),
+            s.map(|x| x.p90_from_previous_ms.map(|v| v as f64)),
         )
-        .finish()
-        .or_raise(py)
+}
+
+/// A funnel (the core's `funnel`, ClickHouse `windowFunnel` semantics): `steps` are event kinds
+/// or step dicts (`kinds`, `channels`, `when`, `name`, `min_gap`, `max_gap`), `window` a
+/// duration (`"7d"`), `mode` one of `window_funnel`, `strict_order`, `strict_order_steps`,
+/// `any`; `exclude` a list of exclusion dicts (`kinds`, `channels`, `when`, `from_step`,
+/// `to_step`); `breakdown` `"channel"` (of the step-1 event), `"first_touch_channel"`, a
+/// property name, a dict `{"by": ...}` in the core's form, or a mapping customer → group. One
+/// row per step: `step`, `customers`, `conversion_from_first`, `conversion_from_previous`,
+/// `drop_off`, `median_from_previous_ms`, `p90_from_previous_ms`; with a breakdown, one row per
+/// group and step, after a `group` column.
+#[allow(clippy::too_many_arguments)]
+pub fn log_funnel(
+    log: &CoreLog,
+    py: Python<'_>,
+    steps: &Bound<'_, PyAny>,
+    window: &str,
+    mode: &str,
+    exclude: Option<&Bound<'_, PyAny>>,
+    breakdown_by: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Table> {
+    let window = duration(py, window, "window")?;
+    let steps = steps
+        .try_iter()?
+        .enumerate()
+        .map(|(i, s)| funnel_step(&s?, i))
+        .collect::<BindResult<Vec<_>>>()
+        .or_raise(py)?;
+    let mut spec = FunnelSpec::new(steps, window).order(funnel_order(mode)?);
+    if let Some(ex) = exclude {
+        for (i, e) in ex.try_iter()?.enumerate() {
+            let e: Exclusion = from_py(&e?, &format!("exclude[{i}]")).or_raise(py)?;
+            spec = spec.exclude(e);
+        }
+    }
+    if let Some(b) = breakdown_by {
+        spec = spec.breakdown(breakdown(b).or_raise(py)?);
+    }
+    let report = py
+        .detach(|| an::funnel(log, &spec))
+        .map_err(Fail::Core)
+        .or_raise(py)?;
+    if spec.breakdown.is_none() {
+        return step_columns(TableColumns::new(), report.steps.iter())
+            .finish()
+            .or_raise(py);
+    }
+    let rows: Vec<(Option<&str>, &StepStats)> = report
+        .breakdown
+        .iter()
+        .flat_map(|g| g.steps.iter().map(move |s| (g.label.as_deref(), s)))
+        .collect();
+    step_columns(
+        TableColumns::new().str("group", rows.iter().map(|r| r.0)),
+        rows.iter().map(|r| r.1),
+    )
+    .finish()
+    .or_raise(py)
 }

@@ -29,6 +29,7 @@ const SCHEMA: &std::ffi::CStr = c"arrow_schema";
 const ARRAY: &std::ffi::CStr = c"arrow_array";
 
 static TO_ARROW: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static VIA_PYARROW: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// An imported table: its schema and record batches (sharing the producer's memory).
 pub struct ArrowTable {
@@ -39,11 +40,6 @@ pub struct ArrowTable {
 }
 
 impl ArrowTable {
-    /// Number of rows.
-    pub fn num_rows(&self) -> usize {
-        self.batches.iter().map(|b| b.num_rows()).sum()
-    }
-
     /// Column names, for messages.
     pub fn column_names(&self) -> Vec<&str> {
         self.schema
@@ -63,8 +59,22 @@ impl ArrowTable {
 /// `jornada._convert.to_arrow` (older pandas through pyarrow); anything else is `wrong_type`.
 pub fn import(obj: &Bound<'_, PyAny>) -> BindResult<ArrowTable> {
     let py = obj.py();
-    if let Some(t) = import_capsules(obj)? {
-        return Ok(t);
+    match import_capsules(obj) {
+        Ok(Some(t)) => return Ok(t),
+        Ok(None) => {}
+        Err(e) => {
+            // Some producers export layouts arrow-rs refuses (Polars: a buffer on all-null
+            // columns); pyarrow reads them and exports the standard layout. Only on failure.
+            let repaired = VIA_PYARROW
+                .import(py, "jornada._convert", "via_pyarrow")?
+                .call1((obj,))?;
+            if !repaired.is_none() {
+                if let Ok(Some(t)) = import_capsules(&repaired) {
+                    return Ok(t);
+                }
+            }
+            return Err(e);
+        }
     }
     let convert = TO_ARROW.import(py, "jornada._convert", "to_arrow_source")?;
     let converted = convert.call1((obj,))?;

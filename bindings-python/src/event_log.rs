@@ -1,23 +1,23 @@
 //! `jornada.EventLog`: the core's columnar event log, built from a table.
 //!
-//! The Arrow → [`Columns`] conversion here is the binding's stopgap until the core's
-//! `EventLog::from_record_batch` (feature `arrow`) lands; then `from_frame` should call that and
-//! this file keeps only the Python-facing class. It only moves data: string columns are
-//! dictionary-coded (Arrow dictionaries reused as they are), times converted to epoch
-//! milliseconds; every check on values is the core's (`EventLog::from_columns`).
+//! `from_frame` imports the table through the Arrow PyCapsule stream (zero-copy) and hands the
+//! record batches to the core's `EventLog::from_record_batches` (feature `arrow`): every
+//! conversion and check on values is the core's; the binding only picks and names columns.
 
 use crate::analysis::{self, Replay};
-use crate::arrow_in::{self, ArrowTable, Cell, Col, Want};
+use crate::arrow_in::{self, ArrowTable};
 use crate::engine::property_columns;
 use crate::errors::{BindResult, Fail, OrRaise};
 use crate::model::Model;
 use crate::table::{html, Columns as TableColumns, Table};
+use arrow_array::RecordBatch;
+use arrow_schema::Schema;
 use jornada::analytics::event_log::{NULL_BOOL, NULL_CODE};
-use jornada::analytics::{Columns, EventLog as CoreLog, PropColumn};
-use jornada::{Error, Location, Timestamp};
+use jornada::analytics::{ColumnNames, EventLog as CoreLog, PropColumn, PropertyColumns};
+use jornada::Error;
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyType};
-use std::collections::HashMap;
+use pyo3::types::{PyCapsule, PyDict, PyType};
 use std::sync::Arc;
 
 /// A columnar, sorted log of touchpoints for batch analytics (sorted by customer, then time).
@@ -36,126 +36,12 @@ pub struct EventLog {
     pub(crate) inner: Arc<CoreLog>,
 }
 
-/// Strings to dictionary codes.
-#[derive(Default)]
-struct Interner<'a> {
-    map: HashMap<&'a str, u32>,
-    owned: HashMap<String, u32>,
-    dict: Vec<Box<str>>,
-}
+/// A column read: the field it feeds (`customer`, `properties.sku`), its name in the narrowed
+/// batch, the caller's column name, its position in the table.
+type Picked = (String, String, String, usize);
 
-impl<'a> Interner<'a> {
-    fn code(&mut self, s: &'a str) -> u32 {
-        if let Some(&c) = self.map.get(s) {
-            return c;
-        }
-        let c = self.dict.len() as u32;
-        self.dict.push(s.into());
-        self.map.insert(s, c);
-        c
-    }
-
-    fn code_owned(&mut self, s: String) -> u32 {
-        if let Some(&c) = self.owned.get(&s) {
-            return c;
-        }
-        let c = self.dict.len() as u32;
-        self.dict.push(s.as_str().into());
-        self.owned.insert(s, c);
-        c
-    }
-}
-
-fn null_cell(field: &str, column: &str, row: usize) -> Fail {
-    Fail::Custom {
-        code: "missing_field",
-        field: field.into(),
-        index: Some(row),
-        message: format!("row {row}: `{field}` (column `{column}`) is null"),
-    }
-}
-
-/// Appends the codes of a text or key column to `out`.
-fn push_codes<'a>(
-    col: &Col<'a>,
-    rows: usize,
-    offset: usize,
-    (field, column): (&str, &str),
-    interner: &mut Interner<'a>,
-    out: &mut Vec<u32>,
-    nullable: bool,
-) -> BindResult<()> {
-    if let Col::Dict(keys, values) = col {
-        // Each dictionary value is interned once; rows map through their key.
-        let mut local: Vec<Option<u32>> = vec![None; values.len()];
-        for (i, k) in keys.iter().enumerate() {
-            match k {
-                Some(k) => {
-                    let k = *k as usize;
-                    let code = match local.get(k).copied().flatten() {
-                        Some(c) => c,
-                        None => {
-                            let c = values.get(k).map(|s| interner.code(s)).unwrap_or(NULL_CODE);
-                            if let Some(slot) = local.get_mut(k) {
-                                *slot = Some(c);
-                            }
-                            c
-                        }
-                    };
-                    out.push(code);
-                }
-                None if nullable => out.push(NULL_CODE),
-                None => return Err(null_cell(field, column, offset + i)),
-            }
-        }
-        return Ok(());
-    }
-    for i in 0..rows {
-        let code = match col.get(i) {
-            Cell::Str(s) => interner.code(s),
-            Cell::I64(v) => interner.code_owned(v.to_string()),
-            Cell::U64(v) => interner.code_owned(v.to_string()),
-            Cell::Null if nullable => NULL_CODE,
-            _ => return Err(null_cell(field, column, offset + i)),
-        };
-        out.push(code);
-    }
-    Ok(())
-}
-
-fn time_of(cell: Cell<'_>, row: usize, column: &str) -> BindResult<i64> {
-    let invalid = |value: String| {
-        Fail::Core(Error::InvalidTimestamp {
-            loc: Location {
-                index: Some(row),
-                line: None,
-                field: "at".into(),
-            },
-            value,
-        })
-    };
-    match cell {
-        Cell::I64(ms) => Ok(ms),
-        Cell::U64(ms) => Err(invalid(ms.to_string())),
-        Cell::Str(s) => Timestamp::parse(s)
-            .map(|t| t.millis())
-            .ok_or_else(|| invalid(s.chars().take(80).collect())),
-        Cell::F64(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
-        Cell::F64(f) => Err(invalid(f.to_string())),
-        Cell::Bool(_) | Cell::Null => Err(null_cell("at", column, row)),
-    }
-}
-
-fn number_of(cell: Cell<'_>) -> f64 {
-    match cell {
-        Cell::I64(v) => v as f64,
-        Cell::U64(v) => v as f64,
-        Cell::F64(v) => v,
-        _ => f64::NAN,
-    }
-}
-
-/// Column names for each part of a log.
+/// The columns `from_frame` reads: a role (the touchpoint field, `properties.NAME`) and the
+/// table's column.
 struct Names {
     customer: String,
     at: String,
@@ -177,150 +63,101 @@ fn index(table: &ArrowTable, field: &str, column: &str) -> BindResult<usize> {
     })
 }
 
-/// Builds the core's columns from a table (the binding's stopgap; see the module docs).
-fn columns(table: &ArrowTable, n: &Names) -> BindResult<Columns> {
-    let ci = index(table, "customer", &n.customer)?;
-    let ti = index(table, "at", &n.at)?;
-    let chi = index(table, "channel", &n.channel)?;
-    let ki = index(table, "kind", &n.kind)?;
-    let vi = match &n.value {
-        Some(v) if v == "value" => table.index_of(v),
-        Some(v) => Some(index(table, "value", v)?),
+/// Reads the table with the core's `EventLog::from_record_batches`. The binding only picks the
+/// columns: each batch is narrowed to the named columns (the arrays are shared, not copied),
+/// property columns renamed to their property names; then core errors about a column are
+/// reported with the role it plays.
+fn read_log(table: &ArrowTable, n: &Names) -> BindResult<CoreLog> {
+    // (field, name in the narrowed batch, the caller's column, its position)
+    let mut picked: Vec<Picked> = Vec::new();
+    for (field, column) in [
+        ("customer", &n.customer),
+        ("at", &n.at),
+        ("channel", &n.channel),
+        ("kind", &n.kind),
+    ] {
+        let i = index(table, field, column)?;
+        picked.push((field.into(), column.clone(), column.clone(), i));
+    }
+    let value = match &n.value {
+        // The default name is optional: no such column, no values.
+        Some(v) if v == "value" => table.index_of(v).map(|i| (v.clone(), i)),
+        Some(v) => Some((v.clone(), index(table, "value", v)?)),
         None => None,
     };
-    let pis = n
-        .props
+    if let Some((column, i)) = &value {
+        picked.push(("value".into(), column.clone(), column.clone(), *i));
+    }
+    let mut prop_names = Vec::with_capacity(n.props.len());
+    for (name, column) in &n.props {
+        let field = format!("properties.{name}");
+        let i = index(table, &field, column)?;
+        if picked.iter().any(|(_, c, _, _)| c == name) {
+            return Err(Fail::Custom {
+                code: "invalid_value",
+                field,
+                index: None,
+                message: format!(
+                    "property `{name}` (column `{column}`) takes the name of a column read as another field"
+                ),
+            });
+        }
+        prop_names.push(name.clone());
+        picked.push((field, name.clone(), column.clone(), i));
+    }
+    let schema = Arc::new(Schema::new(
+        picked
+            .iter()
+            .map(|(_, name, _, i)| table.schema.field(*i).clone().with_name(name.clone()))
+            .collect::<Vec<_>>(),
+    ));
+    let batches = table
+        .batches
         .iter()
-        .map(|(name, col)| index(table, &format!("properties.{name}"), col))
-        .collect::<BindResult<Vec<_>>>()?;
-
-    let rows = table.num_rows();
-    let mut c = Columns {
-        customer: Vec::with_capacity(rows),
-        at: Vec::with_capacity(rows),
-        channel: Vec::with_capacity(rows),
-        kind: Vec::with_capacity(rows),
-        value: if vi.is_some() {
-            Vec::with_capacity(rows)
-        } else {
-            Vec::new()
-        },
-        ..Default::default()
+        .map(|b| {
+            RecordBatch::try_new(
+                schema.clone(),
+                picked
+                    .iter()
+                    .map(|(_, _, _, i)| b.column(*i).clone())
+                    .collect(),
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            Fail::Py(PyTypeError::new_err(format!(
+                "the Arrow data could not be read: {e}"
+            )))
+        })?;
+    let names = ColumnNames {
+        customer: n.customer.clone(),
+        at: n.at.clone(),
+        channel: n.channel.clone(),
+        kind: n.kind.clone(),
+        value: value.map(|(c, _)| c),
+        properties: PropertyColumns::Only(prop_names),
     };
-    let (mut customers, mut channels, mut kinds) = (
-        Interner::default(),
-        Interner::default(),
-        Interner::default(),
-    );
-    let mut prop_dicts: Vec<Interner<'_>> = n.props.iter().map(|_| Interner::default()).collect();
-    let mut props: Vec<Option<PropColumn>> = n.props.iter().map(|_| None).collect();
-    let mut offset = 0;
-    for batch in &table.batches {
-        let len = batch.num_rows();
-        let customer = Col::of(batch.column(ci), "customer", &n.customer, Want::Key)?;
-        push_codes(
-            &customer,
-            len,
-            offset,
-            ("customer", &n.customer),
-            &mut customers,
-            &mut c.customer,
-            false,
-        )?;
-        let channel = Col::of(batch.column(chi), "channel", &n.channel, Want::Text)?;
-        push_codes(
-            &channel,
-            len,
-            offset,
-            ("channel", &n.channel),
-            &mut channels,
-            &mut c.channel,
-            false,
-        )?;
-        let kind = Col::of(batch.column(ki), "kind", &n.kind, Want::Text)?;
-        push_codes(
-            &kind,
-            len,
-            offset,
-            ("kind", &n.kind),
-            &mut kinds,
-            &mut c.kind,
-            false,
-        )?;
-        let at = Col::of(batch.column(ti), "at", &n.at, Want::Time)?;
-        for i in 0..len {
-            c.at.push(time_of(at.get(i), offset + i, &n.at)?);
-        }
-        if let Some(vi) = vi {
-            let column = n.value.as_deref().unwrap_or("value");
-            let value = Col::of(batch.column(vi), "value", column, Want::Number)?;
-            c.value.extend((0..len).map(|i| number_of(value.get(i))));
-        }
-        for (p, (&pi, (name, column))) in pis.iter().zip(&n.props).enumerate() {
-            let field = format!("properties.{name}");
-            let col = Col::of(batch.column(pi), &field, column, Want::Prop)?;
-            let slot = &mut props[p];
-            if slot.is_none() {
-                *slot = Some(match &col {
-                    Col::Bool(_) => PropColumn::Bool(vec![NULL_BOOL; offset]),
-                    c if c.is_numeric() => PropColumn::Num(vec![f64::NAN; offset]),
-                    _ => PropColumn::Str {
-                        codes: vec![NULL_CODE; offset],
-                        dict: Vec::new(),
-                    },
-                });
-            }
-            match slot.as_mut() {
-                Some(PropColumn::Str { codes, .. })
-                    if col.is_text() || matches!(col, Col::Null) =>
-                {
-                    push_codes(
-                        &col,
-                        len,
-                        offset,
-                        (&field, column),
-                        &mut prop_dicts[p],
-                        codes,
-                        true,
-                    )?;
-                }
-                Some(PropColumn::Num(v)) if col.is_numeric() || matches!(col, Col::Null) => {
-                    v.extend((0..len).map(|i| number_of(col.get(i))));
-                }
-                Some(PropColumn::Bool(v)) if matches!(col, Col::Bool(_) | Col::Null) => {
-                    v.extend((0..len).map(|i| match col.get(i) {
-                        Cell::Bool(b) => b as u8,
-                        _ => NULL_BOOL,
-                    }));
-                }
-                _ => {
-                    return Err(Fail::Core(crate::errors::wrong_type(
-                        &field,
-                        format!("one type in every batch; column `{column}` changes type"),
-                    )))
-                }
-            }
-        }
-        offset += len;
+    CoreLog::from_record_batches(&batches, &names).map_err(|e| name_column(e, &picked))
+}
+
+/// A core error about a column of the narrowed batch as the same error about the field it
+/// feeds, its message naming the caller's column.
+fn name_column(e: Error, picked: &[Picked]) -> Fail {
+    let found = e.location().and_then(|loc| {
+        picked
+            .iter()
+            .find(|p| p.1 == loc.field)
+            .map(|p| (loc.index, p))
+    });
+    let Some((index, (field, _, column, _))) = found else {
+        return Fail::Core(e);
+    };
+    Fail::Custom {
+        code: e.code(),
+        field: field.clone(),
+        index,
+        message: format!("column `{column}` (`{field}`): {e}"),
     }
-    c.customer_dict = customers.dict;
-    c.channel_dict = channels.dict;
-    c.kind_dict = kinds.dict;
-    for ((name, _), (col, dict)) in n.props.iter().zip(props.into_iter().zip(prop_dicts)) {
-        let col = match col {
-            Some(PropColumn::Str { codes, .. }) => PropColumn::Str {
-                codes,
-                dict: dict.dict,
-            },
-            Some(other) => other,
-            None => PropColumn::Str {
-                codes: Vec::new(),
-                dict: Vec::new(),
-            },
-        };
-        c.props.push((name.clone(), col));
-    }
-    Ok(c)
 }
 
 impl EventLog {
@@ -402,10 +239,7 @@ impl EventLog {
             props,
         };
         let log = py
-            .detach(|| -> BindResult<CoreLog> {
-                let cols = columns(&table, &names)?;
-                Ok(CoreLog::from_columns(cols)?)
-            })
+            .detach(|| -> BindResult<CoreLog> { read_log(&table, &names) })
             .or_raise(py)?;
         Ok(EventLog {
             inner: Arc::new(log),
@@ -458,20 +292,38 @@ impl EventLog {
         )
     }
 
-    /// A funnel over event kinds (the core's `funnel`, ClickHouse `windowFunnel` semantics):
-    /// `steps` are event kinds, `window` a duration (`"7d"`), `mode` one of `window_funnel`,
-    /// `strict_order`, `strict_order_steps`, `any`. One row per step: `step`, `customers`,
-    /// `conversion_from_first`, `conversion_from_previous`, `drop_off`,
-    /// `median_from_previous_ms`, `p90_from_previous_ms`. The GIL is released while it runs.
-    #[pyo3(signature = (steps, *, window="7d", mode="window_funnel"))]
+    /// A funnel (the core's `funnel`, ClickHouse `windowFunnel` semantics). `steps`: event
+    /// kinds, or dicts `{"kinds": [...], "channels": [...], "when": {...}, "name": ...,
+    /// "min_gap": "5m", "max_gap": "1d"}` (gaps: time since the previous step's event).
+    /// `window`: a duration (`"7d"`); `mode`: `window_funnel`, `strict_order`,
+    /// `strict_order_steps` or `any`. `exclude`: dicts `{"kinds": [...], "from_step": 0,
+    /// "to_step": 2}`: a chain with such an event strictly between those steps (0-based) does
+    /// not count. `breakdown`: `"channel"` (of the step-1 event), `"first_touch_channel"`, a
+    /// property name (of the step-1 event), or a mapping customer → group (cohorts).
+    ///
+    /// One row per step: `step`, `customers`, `conversion_from_first`,
+    /// `conversion_from_previous`, `drop_off`, `median_from_previous_ms`,
+    /// `p90_from_previous_ms`; with a breakdown, a `group` column first and one row per group
+    /// and step. The GIL is released while it runs.
+    #[pyo3(signature = (steps, *, window="7d", mode="window_funnel", exclude=None, breakdown=None))]
     fn funnel(
         &self,
         py: Python<'_>,
-        steps: Vec<String>,
+        steps: &Bound<'_, PyAny>,
         window: &str,
         mode: &str,
+        exclude: Option<Bound<'_, PyAny>>,
+        breakdown: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Table> {
-        analysis::log_funnel(&self.inner, py, steps, window, mode)
+        analysis::log_funnel(
+            &self.inner,
+            py,
+            steps,
+            window,
+            mode,
+            exclude.as_ref(),
+            breakdown.as_ref(),
+        )
     }
 
     /// Attribution of the conversions (events of kind `conversion`) to the channels touched
@@ -525,10 +377,94 @@ impl EventLog {
 
     /// Retention (the core's `retention`) by `period` (`day`, `week` (ISO) or `month`, UTC),
     /// cohorts by first touch: one row per cohort and offset, `cohort`, `customers`, `offset`,
-    /// `active`, `share`; at most `periods` offsets per cohort when given.
-    #[pyo3(signature = (*, period="week", periods=None))]
-    fn retention(&self, py: Python<'_>, period: &str, periods: Option<usize>) -> PyResult<Table> {
-        crate::retention::log_retention(&self.inner, py, period, periods)
+    /// `active`, `share`; at most `periods` offsets per cohort when given. With `repeat` (the
+    /// purchase event kind), also the cohort's `buyers`, `repeat_buyers` and `repeat_rate`
+    /// (repeat buyers / buyers), a repeat counting within `repeat_within` (a duration) of the
+    /// first purchase when given.
+    #[pyo3(signature = (*, period="week", periods=None, repeat=None, repeat_within=None))]
+    fn retention(
+        &self,
+        py: Python<'_>,
+        period: &str,
+        periods: Option<usize>,
+        repeat: Option<&str>,
+        repeat_within: Option<&str>,
+    ) -> PyResult<Table> {
+        crate::retention::log_retention(&self.inner, py, period, periods, repeat, repeat_within)
+    }
+
+    /// Repeat purchases over all customers (the core's retention figures): a dict with
+    /// `buyers` (customers with an event of kind `purchase`), `repeat_buyers` (with a second
+    /// one, within `within` of the first when given) and `rate` (repeat buyers / buyers).
+    #[pyo3(signature = (purchase="purchase", *, within=None))]
+    fn repeat_purchase<'py>(
+        &self,
+        py: Python<'py>,
+        purchase: &str,
+        within: Option<&str>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let (buyers, repeat, rate) =
+            crate::retention::log_repeat_purchase(&self.inner, py, purchase, within)?;
+        let d = PyDict::new(py);
+        d.set_item("buyers", buyers)?;
+        d.set_item("repeat_buyers", repeat)?;
+        d.set_item("rate", rate)?;
+        Ok(d)
+    }
+
+    /// Sankey links of the customers' first `max_steps` steps (the core's `sankey`) by `kind`
+    /// or `channel`: `step` (the source position, 0-based), `from`, `to`, `customers`.
+    #[pyo3(signature = (*, by="kind", max_steps=5, collapse_repeats=false))]
+    fn sankey(
+        &self,
+        py: Python<'_>,
+        by: &str,
+        max_steps: usize,
+        collapse_repeats: bool,
+    ) -> PyResult<Table> {
+        crate::paths::log_sankey(&self.inner, py, by, max_steps, collapse_repeats)
+    }
+
+    /// The step matrix (the core's `step_matrix`): who does what at each of the first
+    /// `max_steps` positions, one row per position and label present there: `step`
+    /// (0-based), `label`, `customers`, `share` (of the customers with a non-empty path).
+    #[pyo3(signature = (*, by="kind", max_steps=5, collapse_repeats=false))]
+    fn step_matrix(
+        &self,
+        py: Python<'_>,
+        by: &str,
+        max_steps: usize,
+        collapse_repeats: bool,
+    ) -> PyResult<Table> {
+        crate::paths::log_step_matrix(&self.inner, py, by, max_steps, collapse_repeats)
+    }
+
+    /// Attribution with the models' details (the same arguments as `attribution`): a dict of
+    /// `credits` (the `attribution` table), `summary` (a dict: `conversions`, `value`,
+    /// `null_paths`, `unattributed_conversions`, `unattributed_value`, `distinct_paths`),
+    /// `removal_effects` (Markov: `model`, `channel`, `removal_effect`,
+    /// `value_removal_effect`), `markov` (`model`, `order`, `conversion_probability`),
+    /// `transition_matrix` (the fitted chain: `model`, `from`, `to`, `probability`, states
+    /// `(start)`, channels, `(conversion)`, `(null)`) and `shapley` (`model`, `game`, `exact`,
+    /// `samples`).
+    #[pyo3(
+        signature = (*, conversion, lookback=Some("30d".to_string()), models=None),
+        text_signature = "($self, *, conversion, lookback='30d', models=None)"
+    )]
+    fn attribution_details<'py>(
+        &self,
+        py: Python<'py>,
+        conversion: &str,
+        lookback: Option<String>,
+        models: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        crate::attribution::log_attribution_details(
+            &self.inner,
+            py,
+            conversion,
+            lookback.as_deref(),
+            models,
+        )
     }
 
     /// Customer effort (the core's `effort`): the event kinds that are a `conversion`, a

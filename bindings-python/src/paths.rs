@@ -69,3 +69,68 @@ pub fn log_paths(
         .finish()
         .or_raise(py)
 }
+
+fn path_spec(by: &str, max_steps: usize, collapse_repeats: bool) -> PyResult<PathSpec> {
+    Ok(PathSpec {
+        label: label(by)?,
+        max_steps,
+        collapse_repeats,
+        ..PathSpec::default()
+    })
+}
+
+/// Sankey links between consecutive positions of the customers' paths (the core's `sankey`):
+/// `step` (the source's position, 0-based), `from`, `to`, `customers`.
+pub fn log_sankey(
+    log: &CoreLog,
+    py: Python<'_>,
+    by: &str,
+    max_steps: usize,
+    collapse_repeats: bool,
+) -> PyResult<Table> {
+    let spec = path_spec(by, max_steps, collapse_repeats)?;
+    let s = py
+        .detach(|| an::sankey(log, &spec))
+        .map_err(Fail::Core)
+        .or_raise(py)?;
+    let l = &s.links;
+    TableColumns::new()
+        .u64("step", l.iter().map(|x| x.step as u64))
+        .str("from", l.iter().map(|x| Some(s.labels[x.from].as_str())))
+        .str("to", l.iter().map(|x| Some(s.labels[x.to].as_str())))
+        .u64("customers", l.iter().map(|x| x.customers))
+        .finish()
+        .or_raise(py)
+}
+
+/// The step matrix (the core's `step_matrix`), long form: one row per position and label
+/// present there, `step` (0-based), `label`, `customers` (whose path has the label there),
+/// `share` (of the customers with a non-empty path).
+pub fn log_step_matrix(
+    log: &CoreLog,
+    py: Python<'_>,
+    by: &str,
+    max_steps: usize,
+    collapse_repeats: bool,
+) -> PyResult<Table> {
+    let spec = path_spec(by, max_steps, collapse_repeats)?;
+    let m = py
+        .detach(|| an::step_matrix(log, &spec))
+        .map_err(Fail::Core)
+        .or_raise(py)?;
+    let mut rows: Vec<(u64, &str, u64, f64)> = Vec::new();
+    for (i, (counts, shares)) in m.counts.iter().zip(&m.shares).enumerate() {
+        for (l, (&c, &s)) in counts.iter().zip(shares).enumerate() {
+            if c > 0 {
+                rows.push((i as u64, m.labels[l].as_str(), c, s));
+            }
+        }
+    }
+    TableColumns::new()
+        .u64("step", rows.iter().map(|r| r.0))
+        .str("label", rows.iter().map(|r| Some(r.1)))
+        .u64("customers", rows.iter().map(|r| r.2))
+        .f64("share", rows.iter().map(|r| Some(r.3)))
+        .finish()
+        .or_raise(py)
+}

@@ -395,7 +395,6 @@ pub fn actions_table(a: &Analysis) -> Table {
     t
 }
 
-<<<<<<< HEAD
 /// The effort figures: one row per figure, `(figure, value)`; the conversion, support and cart
 /// rows only when the options have them.
 pub fn effort_table(e: &Effort) -> Table {
@@ -542,23 +541,6 @@ fn effort_section(e: &Effort) -> Section {
     section
 }
 
-/// Columns for a Sankey of the stage flow: each stage one further right than the furthest
-/// stage earlier in the model that flows into it.
-fn sankey_columns(m: &TransitionMatrix) -> Vec<usize> {
-    let n = m.n();
-    let mut col = vec![0usize; n];
-    for j in 0..n {
-        for i in 0..j {
-            if m.counts[i * n + j] > 0 {
-                col[j] = col[j].max(col[i] + 1);
-            }
-        }
-    }
-    col
-}
-
-=======
->>>>>>> pyviz
 /// The HTML report.
 pub fn report(title: &str, subtitle: &str, a: &Analysis) -> Report {
     let mut r = Report::new(title, subtitle);

@@ -567,7 +567,9 @@ fn attribution_cmd(
     models: &[String],
     format: OutFormat,
 ) -> Result<()> {
-    use jornada::analytics::attribution::{attribute, AttributionConfig, AttributionModel};
+    use jornada::analytics::attribution::{
+        attribute_with_progress, AttributionConfig, AttributionModel,
+    };
     let mut config = AttributionConfig::new(conversion);
     config.lookback = Some(parse_duration("--lookback", lookback)?);
     if !models.is_empty() {
@@ -578,8 +580,18 @@ fn attribution_cmd(
     }
     let p = Progress::new("");
     let events = io::read_events(path, cols, &p)?;
-    p.step("attributing");
-    let a = attribute(&events.log, &config).map_err(|e| events.error(e))?;
+    // A bar over the customers while their journeys are cut; the models then run on the
+    // journeys (a spinner: their work is not counted in customers).
+    let n = events.log.n_customers();
+    p.bar(n, "cutting journeys");
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let a = attribute_with_progress(&events.log, &config, &|k| {
+        p.inc(k);
+        if done.fetch_add(k, std::sync::atomic::Ordering::Relaxed) + k == n {
+            p.step("running the attribution models");
+        }
+    })
+    .map_err(|e| events.error(e))?;
     p.done();
     let t = analyses::attribution_table(&a);
     print_table(&t, format, || {

@@ -14,7 +14,8 @@ Everything is documented in ``bindings-python/README.md``.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Sequence
+import os
+from typing import Any, Mapping, Optional, Sequence, Union
 
 from ._errors import (
     CapacityExceededError,
@@ -107,6 +108,7 @@ __all__ = [
     "error_class",
     "error_codes",
     "problem_codes",
+    "read_events",
     "simulate",
 ]
 
@@ -147,3 +149,62 @@ def attribution_from_paths(
         sep=sep,
         models=None if models is None else list(models),
     )
+
+
+def read_events(
+    path: Union[str, "os.PathLike[str]"],
+    *,
+    format: Optional[str] = None,
+    **columns: Any,
+) -> EventLog:
+    """Reads an event log from a file with pyarrow: Parquet (``.parquet``, ``.pq``), CSV
+    (``.csv``) or JSON lines (``.jsonl``, ``.ndjson``), by the name's suffix or ``format``
+    (``"parquet"``, ``"csv"``, ``"jsonl"``). The keyword arguments name the columns, as in
+    `EventLog.from_frame` (``customer=``, ``at=``, ``channel=``, ``kind=``, ``value=``,
+    ``properties=``). The file's Arrow table goes to the core as it is (no per-row Python
+    objects). A file that cannot be read raises `IoError`.
+
+    >>> import jornada as jd, pyarrow as pa, pyarrow.csv, tempfile, os
+    >>> d = tempfile.mkdtemp(); p = os.path.join(d, "events.csv")
+    >>> pyarrow.csv.write_csv(pa.table({"user": ["u1", "u1"], "at": ["2026-03-01T10:00:00Z",
+    ...     "2026-03-01T11:00:00Z"], "channel": ["web", "web"], "kind": ["view", "buy"]}), p)
+    >>> log = jd.read_events(p, customer="user", value=None)
+    >>> len(log), log.kinds
+    (2, ['buy', 'view'])
+    """
+    name = os.fspath(path)
+    fmt = format
+    if fmt is None:
+        lower = str(name).lower()
+        for suffixes, f in (((".parquet", ".pq"), "parquet"), ((".csv",), "csv"), ((".jsonl", ".ndjson"), "jsonl")):
+            if lower.endswith(suffixes):
+                fmt = f
+                break
+    if fmt not in ("parquet", "csv", "jsonl"):
+        raise InvalidValueError(
+            f"cannot tell the format of {name!r}: name it .parquet, .csv or .jsonl, or pass format=",
+            code="invalid_value",
+            field="format",
+        )
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError as e:  # pragma: no cover - pyarrow is a test dependency
+        raise ImportError("jornada.read_events needs pyarrow: pip install pyarrow") from e
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(name)
+        elif fmt == "csv":
+            import pyarrow.csv as pcsv
+
+            table = pcsv.read_csv(name)
+        else:
+            import pyarrow.json as pjson
+
+            table = pjson.read_json(name)
+    except OSError as e:
+        raise IoError(f"cannot read {name!r}: {e}", code="io_error", field="path") from e
+    except Exception as e:  # pyarrow.ArrowInvalid: not a table of this format
+        raise InvalidValueError(f"cannot read {name!r} as {fmt}: {e}", code="invalid_value", field="path") from e
+    return EventLog.from_frame(table, **columns)

@@ -89,3 +89,20 @@ def to_arrow_source(data: Any) -> Any:
         pa = _need("pyarrow", "pyarrow")
         return pa.Table.from_pandas(data, preserve_index=False)
     return None
+
+
+def via_pyarrow(data: Any) -> Any:
+    """``data`` read by pyarrow, or ``None`` (no pyarrow, or pyarrow cannot read it either).
+
+    The extension calls this only when its own Arrow reader refuses a table: some producers
+    export layouts pyarrow accepts and re-exports in the standard form (Polars writes a buffer
+    for all-null columns).
+    """
+    try:
+        import pyarrow as pa
+    except ImportError:
+        return None
+    try:
+        return pa.table(data)
+    except Exception:
+        return None

@@ -202,7 +202,24 @@ class EventLog:
     def paths(
         self, *, top: int = 20, by: str = "kind", max_steps: int = 5, collapse_repeats: bool = False
     ) -> Table: ...
-    def retention(self, *, period: str = "week", periods: Optional[int] = None) -> Table: ...
+    def retention(
+        self,
+        *,
+        period: str = "week",
+        periods: Optional[int] = None,
+        repeat: Optional[str] = None,
+        repeat_within: Optional[str] = None,
+    ) -> Table: ...
+    def repeat_purchase(self, purchase: str = "purchase", *, within: Optional[str] = None) -> Dict[str, Any]: ...
+    def sankey(self, *, by: str = "kind", max_steps: int = 5, collapse_repeats: bool = False) -> Table: ...
+    def step_matrix(self, *, by: str = "kind", max_steps: int = 5, collapse_repeats: bool = False) -> Table: ...
+    def attribution_details(
+        self,
+        *,
+        conversion: str,
+        lookback: Optional[str] = "30d",
+        models: Optional[Sequence[str]] = None,
+    ) -> Dict[str, Any]: ...
     def effort(
         self,
         *,
@@ -211,7 +228,13 @@ class EventLog:
         cart: Optional[str] = "add_to_cart",
     ) -> Table: ...
     def funnel(
-        self, steps: Sequence[str], *, window: str = "7d", mode: str = "window_funnel"
+        self,
+        steps: Sequence[Union[str, Mapping[str, Any]]],
+        *,
+        window: str = "7d",
+        mode: str = "window_funnel",
+        exclude: Optional[Sequence[Mapping[str, Any]]] = None,
+        breakdown: Union[None, str, Mapping[str, Any]] = None,
     ) -> Table: ...
     def to_table(self) -> Table: ...
     def to_pydict(self) -> Dict[str, List[Any]]: ...

@@ -6,10 +6,10 @@
 //!
 //! | role | default name | Arrow types accepted | nulls |
 //! | --- | --- | --- | --- |
-//! | customer, channel, kind | `customer`, `channel`, `kind` | `Utf8`, `LargeUtf8`, `Utf8View`, `Dictionary(any integer, one of those)` | error `missing_field` naming the row and column |
+//! | customer, channel, kind | `customer`, `channel`, `kind` | `Utf8`, `LargeUtf8`, `Utf8View`, `Dictionary(any integer, one of those)`; for the customer also any integer type (the key is its decimal text) | error `missing_field` naming the row and column |
 //! | at | `at` | `Timestamp` (s, ms, µs, ns; any time zone: the values are UTC instants), `Date64`, `Date32`, `Int64` (epoch milliseconds), or strings (RFC 3339 or epoch milliseconds) | error `missing_field` |
-//! | value (optional) | `value` | any integer or float type | missing (also `NaN`) |
-//! | properties | all other columns ([`PropertyColumns::Rest`]), or a list | strings (as above) → string, integers and floats → number, `Boolean` → bool | missing |
+//! | value (optional) | `value` | any integer or float type, or `Null` (no values) | missing (also `NaN`) |
+//! | properties | all other columns ([`PropertyColumns::Rest`]), or a list | strings (as above) → string, integers and floats → number, `Boolean` → bool; `Null`: no values (a property with no value in any batch is left out) | missing |
 //!
 //! A required column that is absent is a `missing_field` error naming the column; a column of
 //! another type is `wrong_type`, naming the column and the types accepted. Sub-millisecond
@@ -169,6 +169,31 @@ fn is_string_type(t: &DataType) -> bool {
     }
 }
 
+/// An integer column as decimal text (nulls kept); `None` for any other type.
+fn integer_keys_as_text(a: &ArrayRef) -> Option<ArrayRef> {
+    fn text<T: ArrowPrimitiveType>(a: &dyn Array) -> ArrayRef
+    where
+        T::Native: std::fmt::Display,
+    {
+        Arc::new(StringArray::from_iter(
+            a.as_primitive::<T>()
+                .iter()
+                .map(|v| v.map(|v| v.to_string())),
+        ))
+    }
+    Some(match a.data_type() {
+        DataType::Int8 => text::<Int8Type>(a),
+        DataType::Int16 => text::<Int16Type>(a),
+        DataType::Int32 => text::<Int32Type>(a),
+        DataType::Int64 => text::<Int64Type>(a),
+        DataType::UInt8 => text::<UInt8Type>(a),
+        DataType::UInt16 => text::<UInt16Type>(a),
+        DataType::UInt32 => text::<UInt32Type>(a),
+        DataType::UInt64 => text::<UInt64Type>(a),
+        _ => return None,
+    })
+}
+
 /// Appends a numeric array as `f64` (nulls as `NaN`); `None` when the type is not numeric.
 fn push_numbers(a: &dyn Array, out: &mut Vec<f64>) -> Option<()> {
     fn prim<T: ArrowPrimitiveType>(
@@ -198,6 +223,8 @@ fn push_numbers(a: &dyn Array, out: &mut Vec<f64>) -> Option<()> {
         DataType::Float16 => prim::<Float16Type>(a, out, |x| x.to_f64()),
         DataType::Float32 => prim::<Float32Type>(a, out, f64::from),
         DataType::Float64 => prim::<Float64Type>(a, out, |x| x),
+        // A column of nothing but nulls (pandas' all-None object column): no values.
+        DataType::Null => out.extend(std::iter::repeat_n(f64::NAN, a.len())),
         _ => return None,
     }
     Some(())
@@ -325,6 +352,15 @@ impl EventLog {
                 })
                 .unwrap_or_default(),
         };
+        // Integer customer keys become their decimal text (as in touchpoints); converted up
+        // front, since the strings are borrowed for the whole read.
+        let customer_cols: Vec<Option<ArrayRef>> = batches
+            .iter()
+            .map(|b| {
+                b.column_by_name(&names.customer)
+                    .and_then(integer_keys_as_text)
+            })
+            .collect();
         let mut customer = StrAcc::default();
         let mut channel = StrAcc::default();
         let mut kind = StrAcc::default();
@@ -333,7 +369,7 @@ impl EventLog {
         let mut has_value = false;
         let mut props: Vec<Option<PropAcc>> = prop_names.iter().map(|_| None).collect();
         let mut row0 = 0usize;
-        for batch in batches {
+        for (batch, customer_text) in batches.iter().zip(&customer_cols) {
             let col = |name: &str| -> Result<&ArrayRef> {
                 batch
                     .column_by_name(name)
@@ -341,13 +377,13 @@ impl EventLog {
                         loc: Location::field(name),
                     })
             };
-            for (acc, name) in [
-                (&mut customer, &names.customer),
-                (&mut channel, &names.channel),
-                (&mut kind, &names.kind),
+            for (acc, name, text) in [
+                (&mut customer, &names.customer, customer_text.as_ref()),
+                (&mut channel, &names.channel, None),
+                (&mut kind, &names.kind, None),
             ] {
                 let start = acc.codes.len();
-                acc.push_array(col(name)?.as_ref(), name)?;
+                acc.push_array(text.map_or_else(|| col(name), Ok)?.as_ref(), name)?;
                 if let Some(i) = acc.codes[start..].iter().position(|&c| c == NULL_CODE) {
                     return Err(Error::MissingField {
                         loc: at_row(row0 + i, name),
@@ -505,6 +541,11 @@ fn read_prop<'a>(
     row0: usize,
 ) -> Result<()> {
     let t = a.data_type();
+    if *t == DataType::Null {
+        // Nothing but nulls: no values here, whatever the property's type elsewhere.
+        pad_prop(acc, a.len());
+        return Ok(());
+    }
     let kind = if is_string_type(t) {
         0
     } else if *t == DataType::Boolean {
@@ -793,6 +834,21 @@ mod tests {
             ("channel", strs(&["web"])),
             ("kind", strs(&["v"])),
         ]);
+        let log = read(&b).unwrap();
+        assert_eq!(
+            names(log.customers()),
+            ["1"],
+            "integer keys are their decimal text"
+        );
+        let b = batch(vec![
+            (
+                "customer",
+                Arc::new(Float64Array::from(vec![1.0])) as ArrayRef,
+            ),
+            ("at", Arc::new(Int64Array::from(vec![1]))),
+            ("channel", strs(&["web"])),
+            ("kind", strs(&["v"])),
+        ]);
         let e = read(&b).unwrap_err();
         assert_eq!(e.code(), "wrong_type");
         assert!(
@@ -800,6 +856,29 @@ mod tests {
                 .contains("field `customer`: expected a string column"),
             "{e}"
         );
+        let b = batch(vec![
+            (
+                "customer",
+                Arc::new(UInt64Array::from(vec![Some(u64::MAX), None])) as ArrayRef,
+            ),
+            ("at", Arc::new(Int64Array::from(vec![1, 2]))),
+            ("channel", strs(&["web", "web"])),
+            ("kind", strs(&["v", "v"])),
+        ]);
+        let e = read(&b).unwrap_err();
+        assert_eq!(e.to_string(), "missing field at event 1, field `customer`");
+        let b = batch(vec![
+            (
+                "customer",
+                Arc::new(Int8Array::from(vec![-3, 12, -3])) as ArrayRef,
+            ),
+            ("at", Arc::new(Int64Array::from(vec![1, 2, 3]))),
+            ("channel", strs(&["web", "web", "web"])),
+            ("kind", strs(&["v", "v", "v"])),
+        ]);
+        let log = read(&b).unwrap();
+        assert_eq!(names(log.customers()), ["-3", "12"]);
+        assert_eq!(log.offsets(), [0, 2, 3]);
         let b = batch(vec![
             ("customer", strs(&["a"])),
             ("at", Arc::new(Int64Array::from(vec![1]))),
@@ -841,6 +920,41 @@ mod tests {
             EventLog::from_record_batch(&with_at(Arc::new(Int64Array::from(vec![1, 2]))), &only)
                 .unwrap_err();
         assert_eq!(e.to_string(), "missing field at field `sku`");
+    }
+
+    #[test]
+    fn null_typed_value_and_property_columns_have_no_values() {
+        let nulls: ArrayRef = Arc::new(arrow_array::NullArray::new(2));
+        let b = batch(vec![
+            ("customer", strs(&["a", "b"])),
+            ("at", Arc::new(Int64Array::from(vec![1, 2]))),
+            ("channel", strs(&["web", "web"])),
+            ("kind", strs(&["v", "v"])),
+            ("value", nulls.clone()),
+            ("p", nulls.clone()),
+        ]);
+        let log = read(&b).unwrap();
+        assert!(log.values().iter().all(|v| v.is_nan()));
+        assert!(
+            log.property("p").is_none(),
+            "no values in any batch: left out"
+        );
+        // Null in one batch, numbers in the next: the first batch's rows have no value.
+        let b2 = batch(vec![
+            ("customer", strs(&["c", "d"])),
+            ("at", Arc::new(Int64Array::from(vec![3, 4]))),
+            ("channel", strs(&["web", "web"])),
+            ("kind", strs(&["v", "v"])),
+            ("value", Arc::new(Float64Array::from(vec![1.5, 2.5]))),
+            ("p", Arc::new(Float64Array::from(vec![7.0, 8.0]))),
+        ]);
+        let log = EventLog::from_record_batches(&[b, b2], &ColumnNames::default()).unwrap();
+        assert_eq!(log.values()[..2].iter().filter(|v| v.is_nan()).count(), 2);
+        assert_eq!(&log.values()[2..], [1.5, 2.5]);
+        use crate::PropValue as P;
+        let p = log.property("p").unwrap();
+        assert_eq!((p.get(0), p.get(1)), (None, None));
+        assert_eq!((p.get(2), p.get(3)), (Some(P::Num(7.0)), Some(P::Num(8.0))));
     }
 
     #[test]
