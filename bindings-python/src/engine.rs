@@ -439,6 +439,27 @@ impl Engine {
         raise(py, self.inner.erase(customer)).map(Erasure)
     }
 
+    /// The score of a customer's journey now (the core's `Engine::score`), or `None` for an
+    /// unknown customer: `stage`, `stage_index`, `entered_at` (datetime), `progress` (0 to 1
+    /// through the model's stages, or to the scoring target), `probability_to_convert` and
+    /// `expected_time_to_convert` (timedelta; both `None` without a `scoring` table in the model),
+    /// `next_actions` (the rules that can fire from here, with `due` for timeouts) and `effort`
+    /// (`touches`, `channels`, `channel_switches`, `elapsed` as a timedelta).
+    ///
+    /// >>> import jornada as jd
+    /// >>> engine = jd.Engine(jd.Model.preset("ecommerce"))
+    /// >>> _ = engine.ingest({"customer_id": "c1", "channel": "web", "kind": "add_to_cart",
+    /// ...                    "at": "2026-03-01T10:00:00Z"})
+    /// >>> s = engine.score("c1")
+    /// >>> s["stage"], s["next_actions"][0]["trigger"], str(s["next_actions"][0]["due"])
+    /// ('cart', 'timeout', '2026-03-01 11:00:00+00:00')
+    fn score<'py>(&self, py: Python<'py>, customer: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match self.inner.score(customer) {
+            None => Ok(None),
+            Some(s) => crate::score::score_to_py(py, &s).map(Some),
+        }
+    }
+
     /// A customer by id (`c1` for the first identity kind, `kind:value` for any), or `None`.
     fn customer(&self, id: &str) -> Option<CustomerView> {
         self.inner.customer(id).map(CustomerView)

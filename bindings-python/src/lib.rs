@@ -25,6 +25,7 @@ mod pyde;
 mod records;
 mod retention;
 mod rowde;
+mod score;
 mod table;
 mod time;
 mod values;

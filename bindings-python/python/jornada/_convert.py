@@ -24,6 +24,15 @@ def _need(module: str, extra: str) -> Any:
         ) from None
 
 
+def timedelta_from_ms(ms: int) -> _dt.timedelta:
+    """A duration in milliseconds as a ``timedelta``.
+
+    >>> timedelta_from_ms(5_400_000)
+    datetime.timedelta(seconds=5400)
+    """
+    return _dt.timedelta(milliseconds=ms)
+
+
 def datetime_from_ms(ms: int) -> _dt.datetime:
     """Epoch milliseconds as a tz-aware UTC datetime.
 
