@@ -4,6 +4,40 @@
 export type Timestamp = string | number | Date
 
 /**
+ * A journey's score (`engine.score(id)`), in the core's JSON form: times as RFC 3339 text, durations
+ * in the model's duration syntax (`3d`, `1h30m`).
+ */
+export interface Score {
+  /** Current stage (`null` before any touchpoint). */
+  stage: string | null
+  /** Its position in the model's stages. */
+  stage_index: number | null
+  /** When it was entered. */
+  entered_at: string | null
+  /** 0 to 1: through the model's stages, or to the scoring table's target. */
+  progress: number
+  /** From the model's `scoring` table; `null` without one. */
+  probability_to_convert: number | null
+  /** From the model's `scoring` table; `null` without one. */
+  expected_time_to_convert: string | null
+  /** The rules that can fire from this stage, timeouts first (with `due`). */
+  next_actions: Array<{
+    rule: string
+    trigger: 'timeout' | 'touchpoint'
+    due: string | null
+    unless: string[]
+    on: string[]
+    channels: string[] | null
+    count: { at_least: number; within: string | null } | null
+    conditional: boolean
+    to: string | null
+    actions: Array<{ action: string; channel: string | null; params: Record<string, string | number | boolean> }>
+  }>
+  /** Touches, distinct channels, channel switches and time since the first touch. */
+  effort: { touches: number; channels: number; channel_switches: number; elapsed: string }
+}
+
+/**
  * A touchpoint in its canonical form. Each identity kind of the model (`customer_id`, `email`,
  * `device`, ...) is a field of its own; at least one is required. Unknown fields are rejected
  * with `unknown_field`.
@@ -204,6 +238,12 @@ export declare class Engine {
    * timers; nothing of it is left in later snapshots. `unknown_customer` if there is none.
    */
   erase(customer: string): Erasure
+  /**
+   * The score of a customer's journey now (the core's `Engine::score`, in its JSON form), or
+   * `null` for an unknown customer: stage and since when, progress, probability and expected
+   * time to convert (with a `scoring` table in the model), the rules that can fire next, effort.
+   */
+  score(customer: string): Score | null
   /**
    * A customer by id (`c1` for the model's first identity kind, `kind:value` for any kind),
    * or `null`.

@@ -338,6 +338,20 @@ impl Engine {
         })
     }
 
+    /// The score of a customer's journey now (the core's `Engine::score`, in its JSON form), or
+    /// `null` for an unknown customer: stage and since when, progress, probability and expected
+    /// time to convert (with a `scoring` table in the model), the rules that can fire next, effort.
+    #[napi(ts_args_type = "customer: string", ts_return_type = "Score | null")]
+    pub fn score(&self, env: Env, customer: Unknown) -> napi::Result<Option<serde_json::Value>> {
+        run(&env, || {
+            let customer = args::string(&customer, "customer")?;
+            self.shared.with(|e| {
+                Ok(e.score(&customer)
+                    .map(|s| serde_json::to_value(&s).unwrap_or_default()))
+            })
+        })
+    }
+
     /// A customer by id (`c1` for the model's first identity kind, `kind:value` for any kind),
     /// or `null`.
     #[napi(ts_args_type = "id: string")]
