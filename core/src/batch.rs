@@ -356,3 +356,88 @@ impl From<&[Touchpoint]> for TouchpointBatch {
         b
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Engine, Model};
+
+    fn tp(key: (&str, &str), channel: &str, kind: &str, at: i64) -> Touchpoint {
+        Touchpoint::new(channel, kind, Timestamp(at)).key(key.0, key.1)
+    }
+
+    #[test]
+    fn bad_rows_are_rejected_like_ingest_batch() {
+        let c1 = ("customer_id", "c1");
+        let tps = vec![
+            tp(c1, "web", "page_view", 0),
+            tp(c1, "fax", "page_view", 1),
+            tp(c1, "web", "teleport", 2),
+            tp(("shoe_size", "42"), "web", "page_view", 3),
+            tp(("customer_id", ""), "web", "page_view", 4),
+            tp(c1, "web", "purchase", 5).value(f64::INFINITY),
+            tp(c1, "web", "add_to_cart", 6)
+                .id("e1")
+                .property("sku", "A1")
+                .property("qty", 2i64),
+            tp(c1, "web", "add_to_cart", 7).id("e1"),
+            Touchpoint::new("web", "page_view", Timestamp(8)),
+            tp(c1, "web", "page_view", i64::MIN),
+        ];
+        let model = Model::preset("ecommerce").unwrap();
+        let batch = TouchpointBatch::from(&tps[..]);
+        assert_eq!(batch.to_touchpoints(), tps);
+        assert_eq!(batch.get(tps.len()), None);
+        let (mut a, mut b) = (Engine::new(model.clone()), Engine::new(model));
+        let want = a.ingest_batch(&tps);
+        let got = b.ingest_columns(&batch);
+        let codes: Vec<(usize, &str)> = got
+            .rejected
+            .iter()
+            .map(|r| (r.index, r.error.code()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                (1, "unknown_channel"),
+                (2, "unknown_event_kind"),
+                (3, "unknown_identity_kind"),
+                (4, "invalid_value"),
+                (5, "invalid_value"),
+                (8, "missing_identity"),
+                (9, "invalid_timestamp"),
+            ]
+        );
+        assert_eq!(got.duplicates, ["e1"]);
+        assert_eq!(got, want);
+        assert_eq!(a.snapshot(), b.snapshot());
+    }
+
+    #[test]
+    fn clear_keeps_nothing_of_the_rows() {
+        let mut batch = TouchpointBatch::with_capacity(4);
+        batch
+            .push_row(Row {
+                id: Some("e1"),
+                value: Some(1.5),
+                properties: &[("sku", PropValue::from("A1"))],
+                ..Row::new(&[("customer_id", "c1")], "web", "purchase", Timestamp(0))
+            })
+            .unwrap();
+        assert_eq!(batch.len(), 1);
+        batch.clear();
+        assert!(batch.is_empty());
+        batch
+            .push_row(Row::new(
+                &[("email", "a@b")],
+                "app",
+                "page_view",
+                Timestamp(9),
+            ))
+            .unwrap();
+        assert_eq!(
+            batch.to_touchpoints(),
+            [Touchpoint::new("app", "page_view", Timestamp(9)).key("email", "a@b")]
+        );
+    }
+}
