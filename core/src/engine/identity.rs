@@ -88,7 +88,7 @@ impl KeyStore {
             let r = &recs[k as usize];
             hasher.hash_one((
                 r.kind,
-                arena[r.off as usize..(r.off + r.len) as usize].as_bytes(),
+                &arena.as_bytes()[r.off as usize..(r.off + r.len) as usize],
             ))
         });
         Ok(id)
