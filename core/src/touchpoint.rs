@@ -287,6 +287,7 @@ impl Parsed<'_> {
     }
 }
 
+#[inline]
 fn check_key(field: &str, value: &str) -> Result<()> {
     if value.is_empty() || value.len() > MAX_KEY_LEN {
         return Err(Error::InvalidValue {
@@ -361,6 +362,7 @@ fn kind_id(m: &Compiled, name: &str) -> Result<KindId> {
         .ok_or_else(|| unknown_kind(name))
 }
 
+#[inline]
 fn check_at(t: Timestamp) -> Result<i64> {
     Timestamp::from_millis_checked(t.0)
         .map(|t| t.0)
@@ -370,6 +372,7 @@ fn check_at(t: Timestamp) -> Result<i64> {
         })
 }
 
+#[inline]
 fn check_value(v: Option<f64>) -> Result<Option<f64>> {
     match v {
         Some(x) if !x.is_finite() => Err(Error::InvalidValue {
