@@ -173,6 +173,7 @@ pub(crate) struct RowRef<'a, K, P> {
 
 /// Checks one touchpoint against the model: the one set of rules (and order of checks, so the
 /// same error is reported) for owned touchpoints and columnar batches.
+#[inline(always)]
 pub(crate) fn resolve_row<'a, K, P>(m: &Compiled, row: RowRef<'a, K, P>) -> Result<Parsed<'a>>
 where
     K: Iterator<Item = (&'a str, Option<IdentityId>, &'a str)>,
