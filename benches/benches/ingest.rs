@@ -1,14 +1,17 @@
-//! Criterion benchmarks of ingest on the `ecommerce` preset (100k customers, 1M touchpoints).
+//! Criterion benchmarks of ingest on the `ecommerce` preset (100k customers, 1M touchpoints):
+//! owned touchpoints (`ingest_batch`), a columnar `TouchpointBatch` (`ingest_columns`) and JSON
+//! lines.
 //! The full-size figures (1M customers, 10M touchpoints) come from the `bench-ingest` harness.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use jornada::{Engine, Model};
+use jornada::{Engine, Model, TouchpointBatch};
 use jornada_benches::{ecommerce, to_json_lines};
 
 fn ingest(c: &mut Criterion) {
     let model = Model::preset("ecommerce").unwrap();
     let tps = ecommerce(100_000, 1_000_000, 7);
     let json = to_json_lines(&tps);
+    let batch = TouchpointBatch::from(&tps[..]);
     let mut g = c.benchmark_group("ingest");
     g.sample_size(10);
     g.throughput(Throughput::Elements(tps.len() as u64));
@@ -17,6 +20,17 @@ fn ingest(c: &mut Criterion) {
             || Engine::new(model.clone()),
             |mut engine| {
                 let out = engine.ingest_batch(&tps);
+                assert!(out.rejected.is_empty());
+                engine
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("columns_1M", |b| {
+        b.iter_batched(
+            || Engine::new(model.clone()),
+            |mut engine| {
+                let out = engine.ingest_columns(&batch);
                 assert!(out.rejected.is_empty());
                 engine
             },

@@ -25,6 +25,7 @@
 #![forbid(unsafe_code)]
 
 pub mod analytics;
+pub mod batch;
 pub mod engine;
 pub mod error;
 pub mod journey;
@@ -34,6 +35,7 @@ pub mod time;
 pub mod touchpoint;
 pub mod value;
 
+pub use batch::TouchpointBatch;
 pub use engine::{
     Action, ConsentEntry, CustomerView, Engine, Erasure, MemoryUsage, Merge, Outcome, Rejected,
     StageVisit, Transition,

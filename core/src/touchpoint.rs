@@ -137,46 +137,89 @@ impl Touchpoint {
 
     /// Checks the touchpoint against the model and resolves its names.
     pub(crate) fn resolve<'a>(&'a self, m: &Compiled) -> Result<Parsed<'a>> {
-        let mut keys = SmallVec::new();
-        for (i, (kind, value)) in self.keys.iter().enumerate() {
-            let Some(&k) = m.identity_ix.get(kind.as_str()) else {
-                return Err(Error::UnknownIdentityKind {
-                    loc: Location::field(format!("keys[{i}]")),
-                    kind: kind.clone(),
-                });
-            };
-            check_key(kind, value)?;
-            keys.push((k, Cow::Borrowed(value.as_str())));
-        }
-        if keys.is_empty() {
-            return Err(Error::MissingIdentity {
-                loc: Location::default(),
-            });
-        }
-        if let Some(id) = &self.id {
-            check_key("id", id)?;
-        }
-        let mut props = Vec::with_capacity(self.properties.len());
-        for (name, v) in &self.properties {
-            check_property(m, name, v)?;
-            props.push((Cow::Borrowed(name.as_str()), v.clone()));
-        }
-        if props.len() > MAX_PROPERTIES {
-            return Err(Error::InvalidValue {
-                loc: Location::field("properties"),
-                message: format!("more than {MAX_PROPERTIES} properties"),
-            });
-        }
-        Ok(Parsed {
-            id: self.id.as_deref().map(Cow::Borrowed),
-            keys,
-            channel: channel_id(m, &self.channel)?,
-            kind: kind_id(m, &self.kind)?,
-            at: check_at(self.at)?,
-            value: check_value(self.value)?,
-            props,
-        })
+        resolve_row(
+            m,
+            RowRef {
+                id: self.id.as_deref(),
+                keys: self.keys.iter().map(|(k, v)| {
+                    (
+                        k.as_str(),
+                        m.identity_ix.get(k.as_str()).copied(),
+                        v.as_str(),
+                    )
+                }),
+                channel: (&self.channel, m.channel_ix.get(&self.channel).copied()),
+                kind: (&self.kind, m.kind_ix.get(&self.kind).copied()),
+                at: self.at,
+                value: self.value,
+                props: self.properties.iter().map(|(n, v)| (n.as_str(), v)),
+            },
+        )
     }
+}
+
+/// The parts of one touchpoint, names already looked up in the model (`None`: not found), for
+/// [`resolve_row`]. Every input form that is not parsed from text goes through it.
+pub(crate) struct RowRef<'a, K, P> {
+    pub id: Option<&'a str>,
+    /// `(identity kind name, its id, value)`, in the order given.
+    pub keys: K,
+    pub channel: (&'a str, Option<ChannelId>),
+    pub kind: (&'a str, Option<KindId>),
+    pub at: Timestamp,
+    pub value: Option<f64>,
+    pub props: P,
+}
+
+/// Checks one touchpoint against the model: the one set of rules (and order of checks, so the
+/// same error is reported) for owned touchpoints and columnar batches.
+#[inline(always)]
+pub(crate) fn resolve_row<'a, K, P>(m: &Compiled, row: RowRef<'a, K, P>) -> Result<Parsed<'a>>
+where
+    K: Iterator<Item = (&'a str, Option<IdentityId>, &'a str)>,
+    P: ExactSizeIterator<Item = (&'a str, &'a PropValue)>,
+{
+    let mut keys = SmallVec::new();
+    for (i, (kind, id, value)) in row.keys.enumerate() {
+        let Some(k) = id else {
+            return Err(Error::UnknownIdentityKind {
+                loc: Location::field(format!("keys[{i}]")),
+                kind: kind.to_string(),
+            });
+        };
+        check_key(kind, value)?;
+        keys.push((k, Cow::Borrowed(value)));
+    }
+    if keys.is_empty() {
+        return Err(Error::MissingIdentity {
+            loc: Location::default(),
+        });
+    }
+    if let Some(id) = row.id {
+        check_key("id", id)?;
+    }
+    let mut props = Vec::with_capacity(row.props.len());
+    for (name, v) in row.props {
+        check_property(m, name, v)?;
+        props.push((Cow::Borrowed(name), v.clone()));
+    }
+    if props.len() > MAX_PROPERTIES {
+        return Err(Error::InvalidValue {
+            loc: Location::field("properties"),
+            message: format!("more than {MAX_PROPERTIES} properties"),
+        });
+    }
+    let (channel, channel_name) = (row.channel.1, row.channel.0);
+    let (kind, kind_name) = (row.kind.1, row.kind.0);
+    Ok(Parsed {
+        id: row.id.map(Cow::Borrowed),
+        keys,
+        channel: channel.ok_or_else(|| unknown_channel(channel_name))?,
+        kind: kind.ok_or_else(|| unknown_kind(kind_name))?,
+        at: check_at(row.at)?,
+        value: check_value(row.value)?,
+        props,
+    })
 }
 
 impl Serialize for Touchpoint {
@@ -245,6 +288,7 @@ impl Parsed<'_> {
     }
 }
 
+#[inline]
 fn check_key(field: &str, value: &str) -> Result<()> {
     if value.is_empty() || value.len() > MAX_KEY_LEN {
         return Err(Error::InvalidValue {
@@ -291,26 +335,35 @@ fn check_property(m: &Compiled, name: &str, v: &PropValue) -> Result<()> {
     Ok(())
 }
 
+fn unknown_channel(name: &str) -> Error {
+    Error::UnknownChannel {
+        loc: Location::field("channel"),
+        channel: truncate(name),
+    }
+}
+
+fn unknown_kind(name: &str) -> Error {
+    Error::UnknownEventKind {
+        loc: Location::field("kind"),
+        kind: truncate(name),
+    }
+}
+
 fn channel_id(m: &Compiled, name: &str) -> Result<ChannelId> {
     m.channel_ix
         .get(name)
         .copied()
-        .ok_or_else(|| Error::UnknownChannel {
-            loc: Location::field("channel"),
-            channel: truncate(name),
-        })
+        .ok_or_else(|| unknown_channel(name))
 }
 
 fn kind_id(m: &Compiled, name: &str) -> Result<KindId> {
     m.kind_ix
         .get(name)
         .copied()
-        .ok_or_else(|| Error::UnknownEventKind {
-            loc: Location::field("kind"),
-            kind: truncate(name),
-        })
+        .ok_or_else(|| unknown_kind(name))
 }
 
+#[inline]
 fn check_at(t: Timestamp) -> Result<i64> {
     Timestamp::from_millis_checked(t.0)
         .map(|t| t.0)
@@ -320,6 +373,7 @@ fn check_at(t: Timestamp) -> Result<i64> {
         })
 }
 
+#[inline]
 fn check_value(v: Option<f64>) -> Result<Option<f64>> {
     match v {
         Some(x) if !x.is_finite() => Err(Error::InvalidValue {

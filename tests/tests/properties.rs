@@ -5,7 +5,10 @@
 //! Case counts are moderate so the file runs in well under a minute in debug builds;
 //! `PROPTEST_CASES` overrides them all.
 
-use jornada::{CustomerView, Engine, Erasure, Error, Model, Outcome, Timestamp, Touchpoint};
+use jornada::{
+    CustomerView, Engine, Erasure, Error, Model, Outcome, PropValue, Timestamp, Touchpoint,
+    TouchpointBatch,
+};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -625,6 +628,78 @@ proptest! {
     #[test]
     fn merge_order_does_not_matter(c in order_case(KeyStyle::Merging)) {
         check_orders(&c, true, false)?;
+    }
+}
+
+/// Breaks a touchpoint in one of several ways (chosen by `how`; about a third of the values
+/// break it), for the columnar-batch property: every check of the input must reject the same
+/// rows with the same errors on both paths.
+fn corrupt(tp: &mut Touchpoint, how: u8) {
+    match how % 28 {
+        0 => tp.channel = "fax".into(),
+        1 => tp.kind = "teleport".into(),
+        2 => tp.keys.insert(0, ("shoe_size".into(), "42".into())),
+        3 => tp.keys.clear(),
+        4 => {
+            if let Some(k) = tp.keys.last_mut() {
+                k.1.clear();
+            }
+        }
+        5 => tp.value = Some(f64::NAN),
+        6 => tp
+            .properties
+            .push(("price".into(), PropValue::from("cheap"))),
+        7 => tp.id = Some(String::new()),
+        8 => tp.at = Timestamp(i64::MAX),
+        9 => tp.properties.push((String::new(), PropValue::from(1.0))),
+        _ => {}
+    }
+}
+
+proptest! {
+    #![proptest_config(cfg(256))]
+
+    /// 2c. A columnar [`TouchpointBatch`] ingested with `ingest_columns` gives exactly what
+    /// `ingest_batch` gives for the same touchpoints (valid or not): equal outcomes (rejections
+    /// included) after every call, equal final state and byte-identical snapshots; the batch
+    /// gives back the touchpoints it was built from.
+    #[test]
+    fn columns_equal_ingest_batch(c in seq_case(true, false), how in vec(any::<u8>(), 1..64)) {
+        let u = Uni::new(c.mk);
+        let ops = arrival(&u, &c.ops);
+        let mut a = u.engine();
+        let mut b = u.engine();
+        for (i, op) in ops.iter().enumerate() {
+            let mut tps: Vec<Touchpoint> = match &op.k {
+                OpK::Tp(s, _) => vec![build_tp(&u, c.n, s, op.t, tp_id(s))],
+                OpK::Batch(specs) => specs
+                    .iter()
+                    .map(|s| build_tp(&u, c.n, s, (op.t + s.dt * SLOT).max(0), tp_id(s)))
+                    .collect(),
+                OpK::Restore => {
+                    b = Engine::restore(&b.snapshot())
+                        .map_err(|e| TestCaseError::fail(format!("restore: {e}")))?;
+                    continue;
+                }
+                _ => {
+                    let (ra, rb) = (apply_op(&u, c.n, &mut a, op), apply_op(&u, c.n, &mut b, op));
+                    prop_assert_eq!(ra, rb, "op {} ({:?}) differs", i, op);
+                    continue;
+                }
+            };
+            for (j, tp) in tps.iter_mut().enumerate() {
+                corrupt(tp, how[(i + j) % how.len()]);
+            }
+            let batch = TouchpointBatch::from(&tps[..]);
+            prop_assert_eq!(batch.len(), tps.len());
+            prop_assert!(batch.to_touchpoints().iter().zip(&tps).all(|(x, y)| x.to_json() == y.to_json()),
+                "the batch does not give back its touchpoints");
+            let ra = a.ingest_batch(&tps);
+            let rb = b.ingest_columns(&batch);
+            prop_assert_eq!(ra, rb, "op {} ({:?}) differs", i, op);
+        }
+        prop_assert_eq!(state(&a), state(&b));
+        prop_assert!(a.snapshot() == b.snapshot(), "final snapshots differ");
     }
 }
 

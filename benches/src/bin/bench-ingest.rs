@@ -1,9 +1,10 @@
 //! The ingest bench harness: 1M customers, 10M touchpoints on the `ecommerce` preset, single
-//! thread; throughput from parsed touchpoints and from JSON lines, and memory per customer.
+//! thread; throughput from parsed touchpoints, from columnar batches ([`TouchpointBatch`]) and from
+//! JSON lines, and memory per customer. `BENCH_SKIP_COLUMNS=1` / `BENCH_SKIP_JSON=1` skip those runs.
 //!
 //! `cargo run --release -p jornada-benches --bin bench-ingest -- [customers] [touchpoints] [runs]`
 
-use jornada::{Engine, Model};
+use jornada::{Engine, Model, TouchpointBatch};
 use jornada_benches::{ecommerce, peak_rss, rss, to_json_lines};
 use std::time::Instant;
 
@@ -50,6 +51,32 @@ fn main() {
             summary = Some((usage, rss_delta, engine.stage_counts()));
         }
     }
+    // Columnar batches: built once (timed apart), then ingested with `ingest_columns`.
+    let t = Instant::now();
+    let batches: Vec<TouchpointBatch> = tps.chunks(100_000).map(TouchpointBatch::from).collect();
+    let build_secs = t.elapsed().as_secs_f64();
+    let mut best_columns = f64::MAX;
+    let column_runs = if std::env::var_os("BENCH_SKIP_COLUMNS").is_some() {
+        0
+    } else {
+        runs
+    };
+    for run in 0..column_runs {
+        let mut engine = Engine::new(model.clone());
+        let t = Instant::now();
+        for batch in &batches {
+            let out = engine.ingest_columns(batch);
+            assert!(out.rejected.is_empty(), "{:?}", out.rejected.first());
+        }
+        let secs = t.elapsed().as_secs_f64();
+        best_columns = best_columns.min(secs);
+        eprintln!(
+            "run {run}: columnar batches: {:.2} s, {:.2} M touchpoints/s",
+            secs,
+            tps.len() as f64 / secs / 1e6
+        );
+    }
+    drop(batches);
     let mut best_json = f64::MAX;
     let json_runs = if std::env::var_os("BENCH_SKIP_JSON").is_some() {
         0
@@ -86,12 +113,22 @@ fn main() {
         tps.len() as f64 / best_parsed / 1e6,
         best_parsed
     );
-    println!(
-        "  JSON lines:         {:.2} M touchpoints/s ({:.2} s, {:.0} MB/s)",
-        tps.len() as f64 / best_json / 1e6,
-        best_json,
-        json.len() as f64 / best_json / 1e6
+    if column_runs > 0 {
+        println!(
+        "  columnar batches:   {:.2} M touchpoints/s ({:.2} s; building the batches from the touchpoints: {:.2} s)",
+        tps.len() as f64 / best_columns / 1e6,
+        best_columns,
+        build_secs
     );
+    }
+    if json_runs > 0 {
+        println!(
+            "  JSON lines:         {:.2} M touchpoints/s ({:.2} s, {:.0} MB/s)",
+            tps.len() as f64 / best_json / 1e6,
+            best_json,
+            json.len() as f64 / best_json / 1e6
+        );
+    }
     println!("  memory per customer: {:.0} B excluding stage history, {:.0} B in all (engine accounting); RSS growth {:.0} B per customer", usage.per_customer_excluding_history(), usage.per_customer(), rss_delta as f64 / customers as f64);
     println!("  memory by part (MB): timelines {:.1}, identities {:.1}, profiles {:.1}, history {:.1}, timers {:.1}, ids {:.1}", usage.timelines as f64 / 1e6, usage.identities as f64 / 1e6, usage.profiles as f64 / 1e6, usage.history as f64 / 1e6, usage.timers as f64 / 1e6, usage.ids as f64 / 1e6);
     println!(

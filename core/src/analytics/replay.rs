@@ -62,7 +62,7 @@
 
 use super::event_log::{EventLog, PropColumn, NULL_BOOL, NULL_CODE};
 use crate::engine::machine::{run, EventProps, OutRec};
-use crate::engine::profile::{Event, StageEntry, TimerSlot};
+use crate::engine::profile::{Event, StageEntry, Timers};
 use crate::error::{Error, Location, Result};
 use crate::model::condition::{Cond, PropSource, VALUE_PROP};
 use crate::model::{Compiled, Model};
@@ -446,7 +446,7 @@ struct Scratch {
     events: Vec<Event>,
     rows: Vec<u32>,
     history: ThinVec<StageEntry>,
-    timers: ThinVec<TimerSlot>,
+    timers: Timers,
     recs: Vec<OutRec>,
 }
 

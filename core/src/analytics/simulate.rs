@@ -53,7 +53,7 @@
 
 use super::event_log::{Columns, EventLog, PropColumn, NULL_CODE};
 use crate::engine::machine::{Discard, EventProps, Machine};
-use crate::engine::profile::{Event, StageEntry, TimerSlot};
+use crate::engine::profile::{Event, StageEntry, Timers};
 use crate::model::condition::{Cond, PropKey, PropSource, VALUE_PROP};
 use crate::model::spec::ConsentPolicy;
 use crate::model::{ChannelId, Compiled, KindId, Model, RuleBody, RuleId, StageId};
@@ -670,7 +670,7 @@ struct Sim<'a> {
     budget: usize,
     events: Vec<Event>,
     history: ThinVec<StageEntry>,
-    timers: ThinVec<TimerSlot>,
+    timers: Timers,
     purchases: u32,
     /// Probability that a step moves the journey on (per customer: most browse, a few buy).
     intent: f64,
@@ -894,7 +894,7 @@ fn simulate_block(plan: &Plan<'_>, cfg: &SimConfig, customers: std::ops::Range<u
     };
     let mut events = Vec::new();
     let mut history = ThinVec::new();
-    let mut timers = ThinVec::new();
+    let mut timers = Timers::new();
     for c in customers {
         let mut rng = Rng::new(cfg.seed, c as u64);
         // Pareto (alpha 2) activity with the requested mean, capped.

@@ -22,7 +22,8 @@ struct KeyRec {
 /// The key store.
 #[derive(Debug, Default)]
 pub(crate) struct KeyStore {
-    arena: Vec<u8>,
+    /// Key values back to back (text, so reading one needs no UTF-8 validation).
+    arena: String,
     recs: Vec<KeyRec>,
     free: Vec<KeyId>,
     table: HashTable<KeyId>,
@@ -35,6 +36,11 @@ impl KeyStore {
     }
 
     fn bytes(&self, r: &KeyRec) -> &[u8] {
+        self.text(r).as_bytes()
+    }
+
+    #[inline]
+    fn text(&self, r: &KeyRec) -> &str {
         &self.arena[r.off as usize..(r.off + r.len) as usize]
     }
 
@@ -58,7 +64,7 @@ impl KeyStore {
             .ok_or_else(|| Error::Capacity {
                 message: "identity key arena is full (4 GiB of key text)".into(),
             })?;
-        self.arena.extend_from_slice(value.as_bytes());
+        self.arena.push_str(value);
         let rec = KeyRec {
             off,
             len: value.len() as u32,
@@ -80,7 +86,10 @@ impl KeyStore {
         let (recs, arena, hasher) = (&self.recs, &self.arena, &self.hasher);
         self.table.insert_unique(h, id, |&k| {
             let r = &recs[k as usize];
-            hasher.hash_one((r.kind, &arena[r.off as usize..(r.off + r.len) as usize]))
+            hasher.hash_one((
+                r.kind,
+                &arena.as_bytes()[r.off as usize..(r.off + r.len) as usize],
+            ))
         });
         Ok(id)
     }
@@ -95,7 +104,9 @@ impl KeyStore {
         if let Ok(entry) = self.table.find_entry(h, |&k| k == id) {
             entry.remove();
         }
-        self.arena[r.off as usize..(r.off + r.len) as usize].fill(0);
+        let zeros = "\0".repeat(r.len as usize);
+        self.arena
+            .replace_range(r.off as usize..(r.off + r.len) as usize, &zeros);
         self.recs[id as usize].live = false;
         self.free.push(id);
     }
@@ -105,8 +116,7 @@ impl KeyStore {
     }
 
     pub fn value(&self, id: KeyId) -> &str {
-        // Only valid UTF-8 is ever inserted.
-        std::str::from_utf8(self.bytes(&self.recs[id as usize])).unwrap_or_default()
+        self.text(&self.recs[id as usize])
     }
 
     pub fn owner(&self, id: KeyId) -> u32 {

@@ -86,7 +86,7 @@ pub(crate) struct Machine<'a, S: Sink> {
     pub m: &'a Compiled,
     pub consent: &'a [ConsentChange],
     pub history: &'a mut ThinVec<StageEntry>,
-    pub timers: &'a mut ThinVec<TimerSlot>,
+    pub timers: &'a mut Timers,
     pub sink: &'a mut S,
 }
 
@@ -351,7 +351,7 @@ pub(crate) fn run<S: Sink, P: EventProps>(
     events: &[Event],
     props: &P,
     history: &mut ThinVec<StageEntry>,
-    timers: &mut ThinVec<TimerSlot>,
+    timers: &mut Timers,
     now: i64,
     sink: &mut S,
 ) {

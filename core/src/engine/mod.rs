@@ -39,6 +39,7 @@ mod view;
 pub use outcome::{Action, Erasure, Merge, Outcome, Rejected, Transition};
 pub use view::{ConsentEntry, CustomerView, MemoryUsage, StageVisit};
 
+use crate::batch::TouchpointBatch;
 use crate::error::{Error, Location, Result};
 use crate::model::condition::PropKey;
 use crate::model::{ChannelId, Compiled, IdentityId, Model, StageId};
@@ -192,6 +193,30 @@ impl Engine {
         let mut rejected = Vec::new();
         for (i, tp) in tps.iter().enumerate() {
             if let Err(e) = tp.resolve(m).and_then(|p| self.st.ingest(m, p)) {
+                rejected.push(Rejected {
+                    index: i,
+                    error: e.at_index(i),
+                });
+            }
+        }
+        let mut out = self.st.finish(m);
+        out.rejected = rejected;
+        out
+    }
+
+    /// Ingests a columnar [`TouchpointBatch`]: exactly what [`ingest_batch`](Self::ingest_batch)
+    /// does with the same touchpoints (same outcome, same rejections, same final state), with
+    /// the batch's channel, kind and identity-kind names looked up once per batch instead of
+    /// once per touchpoint. See [`crate::batch`] for an example.
+    pub fn ingest_columns(&mut self, batch: &TouchpointBatch) -> Outcome {
+        let m = &*self.model.inner;
+        let lookup = batch.lookup(m);
+        let mut rejected = Vec::new();
+        for i in 0..batch.len() {
+            if let Err(e) = batch
+                .resolve(m, &lookup, i)
+                .and_then(|p| self.st.ingest(m, p))
+            {
                 rejected.push(Rejected {
                     index: i,
                     error: e.at_index(i),
@@ -607,9 +632,10 @@ impl State {
             self.now = event.at;
         }
         let prof = self.profiles[pid as usize].as_mut().expect("live profile");
-        push_grow_slowly(&mut prof.events, event);
+        push_grow_slowly(&mut prof.events, event, 4);
         if let Some(x) = extra {
-            push_grow_slowly(&mut prof.extras, x);
+            // Most customers have few events with extras (a purchase, a review): start small.
+            push_grow_slowly(&mut prof.extras, x, 1);
         }
         let before = prof.stage();
         let idx = prof.events.len() - 1;
@@ -1050,13 +1076,13 @@ impl State {
     }
 }
 
-/// Pushes, growing a full list by half (at least 4) rather than doubling: timelines are the
+/// Pushes, growing a full list by half (at least `min`) rather than doubling: timelines are the
 /// bulk of an engine's memory and most stay short, so less slack matters more than the few
 /// extra reallocations.
 #[inline]
-fn push_grow_slowly<T>(v: &mut thin_vec::ThinVec<T>, x: T) {
+fn push_grow_slowly<T>(v: &mut thin_vec::ThinVec<T>, x: T, min: usize) {
     if v.len() == v.capacity() {
-        v.reserve_exact((v.len() / 2).max(4));
+        v.reserve_exact((v.len() / 2).max(min));
     }
     v.push(x);
 }

@@ -6,6 +6,7 @@
 use crate::model::condition::PropKey;
 use crate::model::{ChannelId, KindId, RuleId, StageId};
 use crate::value::PropValue;
+use smallvec::SmallVec;
 use std::cmp::Ordering;
 use std::sync::Arc;
 use thin_vec::ThinVec;
@@ -76,11 +77,18 @@ pub(crate) struct TimerSlot {
     pub state: TimerState,
 }
 
+/// The timers of a stay: stages have few timeouts (most none or one), so one slot lives inline
+/// in the profile and only more spill to the heap.
+pub(crate) type Timers = SmallVec<[TimerSlot; 1]>;
+
+/// A profile's identity keys: almost every customer has one or two, kept inline (up to four).
+pub(crate) type Keys = SmallVec<[KeyId; 4]>;
+
 /// A customer profile.
 #[derive(Debug, Default)]
 pub(crate) struct Profile {
     /// Identity keys sorted by (kind order, value); the first names the customer.
-    pub keys: ThinVec<KeyId>,
+    pub keys: Keys,
     /// Timeline, in event order (see [`event_order`]).
     pub events: ThinVec<Event>,
     /// Extras of the events flagged [`HAS_EXTRA`], in timeline order.
@@ -90,7 +98,7 @@ pub(crate) struct Profile {
     /// Derived: the stages entered, in order.
     pub history: ThinVec<StageEntry>,
     /// Derived: timers of the current stay.
-    pub timers: ThinVec<TimerSlot>,
+    pub timers: Timers,
     /// The due time of this profile's live entry in the engine's timer queue (`i64::MAX`: none).
     pub scheduled: i64,
 }

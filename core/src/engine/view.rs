@@ -95,6 +95,15 @@ fn thin<T>(cap: usize) -> usize {
     }
 }
 
+/// Heap bytes of a `SmallVec` (none while its items fit inline).
+fn small<A: smallvec::Array>(v: &smallvec::SmallVec<A>) -> usize {
+    if v.spilled() {
+        v.capacity() * std::mem::size_of::<A::Item>()
+    } else {
+        0
+    }
+}
+
 impl State {
     pub(crate) fn view(&self, m: &Compiled, pid: u32) -> CustomerView {
         let p = self.profiles[pid as usize].as_ref().expect("live profile");
@@ -159,10 +168,9 @@ impl State {
                     }
                 }
             }
-            u.identities += thin::<KeyId>(p.keys.capacity());
+            u.identities += small(&p.keys);
             u.history += thin::<StageEntry>(p.history.capacity());
-            u.timers += thin::<TimerSlot>(p.timers.capacity())
-                + thin::<ConsentChange>(p.consent.capacity());
+            u.timers += small(&p.timers) + thin::<ConsentChange>(p.consent.capacity());
         }
         u.total = u.profiles + u.timelines + u.identities + u.ids + u.history + u.timers;
         u
