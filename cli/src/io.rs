@@ -4,15 +4,13 @@
 use crate::commands::Progress;
 use crate::commands::{CliError, Result};
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray,
-    TimestampMillisecondArray,
+    Array, ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray,
 };
 use arrow_schema::{DataType, Field, Schema};
 use jornada::analytics::{ColumnNames, EventLog, PropColumn};
 use jornada::{PropValue, Timestamp};
-use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -185,8 +183,20 @@ pub fn read_events(path: &Path, cols: &ColumnArgs, progress: &Progress) -> Resul
         }
         FileFormat::Jsonl => {
             progress.bar_of(size, "bytes", &msg);
-            let (b, lines) = read_jsonl(path, progress.reader(file), cols)?;
-            (vec![b], RowNames::Lines(lines))
+            let mut data = Vec::with_capacity(size as usize);
+            progress
+                .reader(file)
+                .read_to_end(&mut data)
+                .map_err(|e| io_err(path, e))?;
+            progress.step(&format!("building the event log of {}", path.display()));
+            // The core's reader names the line and the event of an error itself.
+            let log = EventLog::from_json_lines(&data, &cols.names())
+                .map_err(|e| core_error(path, &RowNames::Plain, e))?;
+            return Ok(Events {
+                path: path.to_path_buf(),
+                log,
+                rows: RowNames::Lines(event_lines(&data)),
+            });
         }
         FileFormat::Parquet => (read_parquet(path, file, progress, &msg)?, RowNames::Plain),
     };
@@ -331,142 +341,13 @@ fn read_parquet(
     Ok(batches)
 }
 
-/// One property column being read from JSON lines.
-enum JsonCol {
-    Str(Vec<Option<String>>),
-    Num(Vec<Option<f64>>),
-    Bool(Vec<Option<bool>>),
-}
-
-impl JsonCol {
-    fn len(&self) -> usize {
-        match self {
-            JsonCol::Str(v) => v.len(),
-            JsonCol::Num(v) => v.len(),
-            JsonCol::Bool(v) => v.len(),
-        }
-    }
-    fn pad(&mut self, n: usize) {
-        match self {
-            JsonCol::Str(v) => v.resize(n, None),
-            JsonCol::Num(v) => v.resize(n, None),
-            JsonCol::Bool(v) => v.resize(n, None),
-        }
-    }
-}
-
-/// Reads JSON lines: one object per line; the four required fields as text (numbers allowed),
-/// the value a number, every other field (and the fields of a `properties` object) a property.
-fn read_jsonl(
-    path: &Path,
-    file: impl std::io::Read,
-    cols: &ColumnArgs,
-) -> Result<(RecordBatch, Vec<usize>)> {
-    let required: Vec<&str> = cols.required().iter().map(|(n, _)| *n).collect();
-    let mut req: Vec<Vec<Option<String>>> = vec![Vec::new(); 4];
-    let mut value: Vec<Option<f64>> = Vec::new();
-    let mut props: BTreeMap<String, JsonCol> = BTreeMap::new();
-    let mut lines = Vec::new();
-    for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line_no = i + 1;
-        let line = line.map_err(|e| io_err(path, e))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let row = lines.len();
-        let bad = |m: String| invalid(path, format!("line {line_no}: {m}"));
-        let obj: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&line)
-            .map_err(|e| bad(format!("not a JSON object: {e} [invalid_json]")))?;
-        let mut fields: Vec<(String, serde_json::Value)> = Vec::new();
-        for (k, v) in obj {
-            if k == "properties" && !required.contains(&"properties") {
-                match v {
-                    serde_json::Value::Object(m) => fields.extend(m),
-                    serde_json::Value::Null => {}
-                    _ => {
-                        return Err(bad(
-                            "field `properties` is not an object [wrong_type]".into()
-                        ))
-                    }
-                }
-            } else {
-                fields.push((k, v));
-            }
-        }
-        for v in req.iter_mut() {
-            v.push(None);
-        }
-        value.push(None);
-        for (k, v) in fields {
-            if let Some(r) = required.iter().position(|n| *n == k) {
-                req[r][row] = match v {
-                    serde_json::Value::String(s) => Some(s),
-                    serde_json::Value::Number(n) => Some(n.to_string()),
-                    serde_json::Value::Null => None,
-                    _ => return Err(bad(format!("field `{k}` is not a string [wrong_type]"))),
-                };
-            } else if k == cols.value_col {
-                value[row] = match v {
-                    serde_json::Value::Number(n) => n.as_f64(),
-                    serde_json::Value::Null => None,
-                    serde_json::Value::String(s) => {
-                        Some(s.trim().parse::<f64>().map_err(|_| {
-                            bad(format!(
-                                "field `{k}`: `{s}` is not a number [invalid_value]"
-                            ))
-                        })?)
-                    }
-                    _ => return Err(bad(format!("field `{k}` is not a number [wrong_type]"))),
-                };
-            } else {
-                if v.is_null() {
-                    continue;
-                }
-                let col = props.entry(k.clone()).or_insert_with(|| match v {
-                    serde_json::Value::Bool(_) => JsonCol::Bool(Vec::new()),
-                    serde_json::Value::Number(_) => JsonCol::Num(Vec::new()),
-                    _ => JsonCol::Str(Vec::new()),
-                });
-                col.pad(row);
-                match (col, v) {
-                    (JsonCol::Str(c), serde_json::Value::String(s)) => c.push(Some(s)),
-                    (JsonCol::Num(c), serde_json::Value::Number(n)) => c.push(n.as_f64()),
-                    (JsonCol::Bool(c), serde_json::Value::Bool(b)) => c.push(Some(b)),
-                    (_, v) => {
-                        return Err(bad(format!(
-                            "field `{k}`: {v} is not of the type of its earlier values (a property is a string, a number or a boolean throughout) [wrong_type]"
-                        )))
-                    }
-                }
-            }
-        }
-        lines.push(line_no);
-    }
-    let n = lines.len();
-    let mut fields = Vec::new();
-    let mut arrays: Vec<ArrayRef> = Vec::new();
-    for (name, col) in required.iter().zip(req) {
-        fields.push(Field::new(*name, DataType::Utf8, true));
-        arrays.push(Arc::new(StringArray::from(col)));
-    }
-    if value.iter().any(|v| v.is_some()) {
-        fields.push(Field::new(&cols.value_col, DataType::Float64, true));
-        arrays.push(Arc::new(Float64Array::from(value)));
-    }
-    for (name, mut col) in props {
-        col.pad(n);
-        debug_assert_eq!(col.len(), n);
-        let (t, a): (DataType, ArrayRef) = match col {
-            JsonCol::Str(v) => (DataType::Utf8, Arc::new(StringArray::from(v))),
-            JsonCol::Num(v) => (DataType::Float64, Arc::new(Float64Array::from(v))),
-            JsonCol::Bool(v) => (DataType::Boolean, Arc::new(BooleanArray::from(v))),
-        };
-        fields.push(Field::new(name, t, true));
-        arrays.push(a);
-    }
-    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
-        .map_err(|e| invalid(path, e))?;
-    Ok((batch, lines))
+/// The 1-based line of each event in JSON lines (blank lines hold none; the core's rule).
+fn event_lines(data: &[u8]) -> Vec<usize> {
+    data.split(|c| *c == b'\n')
+        .enumerate()
+        .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
+        .map(|(i, _)| i + 1)
+        .collect()
 }
 
 /// Creates a file for writing (its folder too).

@@ -259,11 +259,24 @@ fn bad_events_name_the_file_the_column_and_the_row() {
     );
     // ... unless unknown kinds are skipped.
     run(&bad_kind).arg("--skip-unknown").assert().success();
-    let bad_json = write(dir.path(), "bad.jsonl", "{\"customer\":\"c1\"}\nnot json\n");
-    run(&bad_json)
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("bad.jsonl: line 2"));
+    let good_line =
+        r#"{"customer":"c1","at":"2026-03-01T10:00:00Z","channel":"web","kind":"page_view"}"#;
+    let bad_json = write(
+        dir.path(),
+        "bad.jsonl",
+        &format!("{good_line}\n\nnot json\n"),
+    );
+    run(&bad_json).assert().code(1).stderr(
+        predicate::str::contains("bad.jsonl")
+            .and(predicate::str::contains("line 3, row 1"))
+            .and(predicate::str::contains("[invalid_json]")),
+    );
+    let no_at = write(dir.path(), "no_at.jsonl", "{\"customer\":\"c1\"}\n");
+    run(&no_at).assert().code(1).stderr(
+        predicate::str::contains("no_at.jsonl")
+            .and(predicate::str::contains("line 1, row 0, column `at`"))
+            .and(predicate::str::contains("[missing_field]")),
+    );
     let not_parquet = write(dir.path(), "fake.parquet", "hello");
     run(&not_parquet)
         .assert()
