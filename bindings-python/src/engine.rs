@@ -94,6 +94,20 @@ struct Names<'a, 'py> {
     properties: Option<&'a Bound<'py, PyAny>>,
 }
 
+/// The bytes of `str` or `bytes` data (JSON lines).
+pub fn text_bytes(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    if let Ok(s) = data.cast::<PyString>() {
+        Ok(s.to_cow()?.as_bytes().to_vec())
+    } else if let Ok(b) = data.extract::<PyBackedBytes>() {
+        Ok(b.to_vec())
+    } else {
+        Err(to_py(
+            py,
+            &wrong_type("", format!("str or bytes, got a {}", type_name(data))),
+        ))
+    }
+}
+
 /// `properties=`: a list of column names, or a dict property name → column name.
 pub fn property_columns(props: Option<&Bound<'_, PyAny>>) -> BindResult<Vec<(String, String)>> {
     let Some(p) = props else {
@@ -353,16 +367,7 @@ impl Engine {
     /// Ingests JSON lines (one touchpoint per line, blank lines skipped), as one call; lines
     /// that fail are listed in `rejected` with their line number.
     fn ingest_json_lines(&mut self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Outcome> {
-        let bytes: Vec<u8> = if let Ok(s) = data.cast::<PyString>() {
-            s.to_cow()?.as_bytes().to_vec()
-        } else if let Ok(b) = data.extract::<PyBackedBytes>() {
-            b.to_vec()
-        } else {
-            return Err(to_py(
-                py,
-                &wrong_type("", format!("str or bytes, got a {}", type_name(data))),
-            ));
-        };
+        let bytes = text_bytes(py, data)?;
         let engine = &mut self.inner;
         Ok(Outcome(py.detach(move || engine.ingest_json_lines(&bytes))))
     }

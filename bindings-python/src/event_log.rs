@@ -246,6 +246,73 @@ impl EventLog {
         })
     }
 
+    /// Builds a log from JSON lines (`str` or `bytes`, one event object per line) with the core's
+    /// reader (`EventLog::from_json_lines`, the same rules as the CLI and Node): the fields are
+    /// named as in `from_frame`; `properties` is `None` (no properties), a list of field names
+    /// (looked up on the line, then in its nested `properties` object), or `"*"` (every other
+    /// field and the nested object's entries). Errors name the event's `index`, `line` and field.
+    ///
+    /// >>> import jornada as jd
+    /// >>> log = jd.EventLog.from_json_lines('{"customer": "c1", "at": 0, "channel": "web", '
+    /// ...     '"kind": "buy", "value": 5, "properties": {"sku": "A1"}}\n', properties=["sku"])
+    /// >>> len(log), log.properties
+    /// (1, ['sku'])
+    #[classmethod]
+    #[pyo3(
+        signature = (data, *, customer="customer".to_string(), at="at".to_string(), channel="channel".to_string(), kind="kind".to_string(), value=Some("value".to_string()), properties=None),
+        text_signature = "($cls, data, *, customer='customer', at='at', channel='channel', kind='kind', value='value', properties=None)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn from_json_lines(
+        _cls: &Bound<'_, PyType>,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        customer: String,
+        at: String,
+        channel: String,
+        kind: String,
+        value: Option<String>,
+        properties: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<EventLog> {
+        let bytes = crate::engine::text_bytes(py, data)?;
+        let properties = match &properties {
+            None => PropertyColumns::None,
+            Some(p) if p.extract::<String>().is_ok_and(|s| s == "*") => PropertyColumns::Rest,
+            Some(p) => match p.extract::<Vec<String>>() {
+                Ok(names) if !p.is_instance_of::<pyo3::types::PyString>() => {
+                    PropertyColumns::Only(names)
+                }
+                _ => {
+                    return Err(crate::errors::to_py(
+                        py,
+                        &crate::errors::wrong_type(
+                            "properties",
+                            format!(
+                                "None, a list of field names or \"*\", got a {}",
+                                crate::errors::type_name(p)
+                            ),
+                        ),
+                    ))
+                }
+            },
+        };
+        let names = ColumnNames {
+            customer,
+            at,
+            channel,
+            kind,
+            value,
+            properties,
+        };
+        let log = py
+            .detach(|| CoreLog::from_json_lines(&bytes, &names))
+            .map_err(Fail::Core)
+            .or_raise(py)?;
+        Ok(EventLog {
+            inner: Arc::new(log),
+        })
+    }
+
     /// Replays the log through `model` (the core's `replay`): a `Replay` with per-customer final
     /// stages (`.table`), `.transitions` and `.actions`. `until`: replay up to this time
     /// (default: the last event); `skip_unknown`: leave out rows whose kind or channel the model

@@ -325,3 +325,28 @@ def test_all_null_columns_from_every_library():
         out = jd.Engine(jd.Model.preset("ecommerce")).ingest_many(frame)
         assert out.rejected == [] and len(out.transitions) == 4
     assert logs[0] == logs[1] == logs[2]
+
+
+def test_from_json_lines_is_the_core_reader():
+    text = (
+        '{"customer": "c1", "at": "2026-03-01T10:00:00Z", "channel": "web", "kind": "view", "sku": "A1"}\n'
+        "\n"
+        '{"customer": 7, "at": 1772362800000, "channel": "app", "kind": "buy", "value": 30, '
+        '"properties": {"sku": "B2", "rating": 5}}\n'
+    )
+    log = jd.EventLog.from_json_lines(text, properties="*")
+    d = log.to_pydict()
+    # Sorted by customer then time: "7" (an integer key kept as its text) before "c1".
+    assert d["customer"] == ["7", "c1"]
+    assert d["kind"] == ["buy", "view"]
+    assert d["value"] == [30.0, None]
+    assert sorted(log.properties) == ["rating", "sku"]
+    assert d["sku"] == ["B2", "A1"]
+    only = jd.EventLog.from_json_lines(text.encode(), properties=["rating"])
+    assert only.properties == ["rating"]
+    assert jd.EventLog.from_json_lines(text).properties == []
+    with pytest.raises(jd.MissingFieldError) as info:
+        jd.EventLog.from_json_lines(text + '{"customer": "c2", "channel": "web", "kind": "view"}\n')
+    assert (info.value.index, info.value.line) == (2, 4)
+    with pytest.raises(jd.WrongTypeError):
+        jd.EventLog.from_json_lines(text, properties=3)

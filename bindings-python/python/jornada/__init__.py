@@ -157,8 +157,9 @@ def read_events(
     format: Optional[str] = None,
     **columns: Any,
 ) -> EventLog:
-    """Reads an event log from a file with pyarrow: Parquet (``.parquet``, ``.pq``), CSV
-    (``.csv``) or JSON lines (``.jsonl``, ``.ndjson``), by the name's suffix or ``format``
+    """Reads an event log from a file: Parquet (``.parquet``, ``.pq``) or CSV (``.csv``) with
+    pyarrow, JSON lines (``.jsonl``, ``.ndjson``) with the core's reader
+    (`EventLog.from_json_lines`), by the name's suffix or ``format``
     (``"parquet"``, ``"csv"``, ``"jsonl"``). The keyword arguments name the columns, as in
     `EventLog.from_frame` (``customer=``, ``at=``, ``channel=``, ``kind=``, ``value=``,
     ``properties=``). The file's Arrow table goes to the core as it is (no per-row Python
@@ -186,6 +187,23 @@ def read_events(
             code="invalid_value",
             field="format",
         )
+    if fmt == "jsonl":
+        # The core's JSON-lines reader (the CLI's and Node's too): no pyarrow needed.
+        try:
+            with open(name, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            raise IoError(f"cannot read {name!r}: {e}", code="io_error", field="path") from e
+        props = columns.pop("properties", None)
+        if isinstance(props, dict):
+            if any(k != v for k, v in props.items()):
+                raise InvalidValueError(
+                    "JSON lines properties are read under their field names: pass a list of names",
+                    code="invalid_value",
+                    field="properties",
+                )
+            props = list(props)
+        return EventLog.from_json_lines(data, properties=props, **columns)
     try:
         import pyarrow  # noqa: F401
     except ImportError as e:  # pragma: no cover - pyarrow is a test dependency
@@ -199,10 +217,8 @@ def read_events(
             import pyarrow.csv as pcsv
 
             table = pcsv.read_csv(name)
-        else:
-            import pyarrow.json as pjson
-
-            table = pjson.read_json(name)
+        else:  # pragma: no cover - JSON lines are read above
+            raise AssertionError(fmt)
     except OSError as e:
         raise IoError(f"cannot read {name!r}: {e}", code="io_error", field="path") from e
     except Exception as e:  # pyarrow.ArrowInvalid: not a table of this format

@@ -162,6 +162,18 @@ class EventLog:
         value: Optional[str] = "value",
         properties: Union[None, str, Sequence[str], Mapping[str, str]] = None,
     ) -> EventLog: ...
+    @classmethod
+    def from_json_lines(
+        cls,
+        data: Union[str, bytes],
+        *,
+        customer: str = "customer",
+        at: str = "at",
+        channel: str = "channel",
+        kind: str = "kind",
+        value: Optional[str] = "value",
+        properties: Union[None, str, Sequence[str]] = None,
+    ) -> EventLog: ...
     def __len__(self) -> int: ...
     @property
     def n_customers(self) -> int: ...
