@@ -7,12 +7,7 @@ use napi::bindgen_prelude::{FromNapiValue, Unknown};
 use napi::{sys, JsValue, ValueType};
 use std::ptr;
 
-fn wrong(field: &str, expected: &str, v: &Unknown) -> Failure {
-    Failure::Core(Error::WrongType {
-        loc: Location::field(field),
-        expected: format!("{expected}, got {}", type_name(v)),
-    })
-}
+use crate::read::wrong_type as wrong;
 
 pub(crate) fn type_name(v: &Unknown) -> &'static str {
     match v.get_type() {

@@ -6,7 +6,6 @@ use crate::errors::{BindResult, Fail, OrRaise};
 use crate::table::{Columns as TableColumns, Table};
 use jornada::analytics::attribution::{self as at, AttributionConfig, AttributionModel};
 use jornada::analytics::EventLog as CoreLog;
-use jornada::{Duration, Error, Location};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -59,16 +58,7 @@ fn attribute_log(
     let mut cfg = AttributionConfig::new(conversion);
     cfg.lookback = match lookback {
         None => None,
-        Some(text) => Some(
-            Duration::parse(text)
-                .ok_or_else(|| {
-                    Fail::Core(Error::InvalidDuration {
-                        loc: Location::field("lookback"),
-                        value: text.to_string(),
-                    })
-                })
-                .or_raise(py)?,
-        ),
+        Some(text) => Some(crate::analysis::duration(py, text, "lookback")?),
     };
     cfg.models = models(model_names, false).or_raise(py)?;
     let (n, events) = (log.n_customers(), log.len());
