@@ -37,20 +37,23 @@ use crate::touchpoint::{resolve_row, Parsed, RowRef, Touchpoint};
 use crate::value::PropValue;
 use hashbrown::HashMap;
 
-/// One touchpoint's parts, borrowed, for [`TouchpointBatch::push_row`]. The fields mean what
-/// they mean in [`Touchpoint`].
+/// One touchpoint's parts, borrowed, for [`TouchpointBatch::push_row`] and
+/// [`Engine::ingest_row`](crate::Engine::ingest_row). The fields mean what they mean in
+/// [`Touchpoint`]. A channel, kind or time may be missing (`None`), as a cell of a table or a
+/// field of a record may be: such a row is accepted into a batch and rejected by the engine with
+/// a `missing_field` error naming the field, like a JSON touchpoint without it.
 #[derive(Debug, Clone, Copy)]
 pub struct Row<'a> {
     /// Optional unique id.
     pub id: Option<&'a str>,
     /// Identity keys `(identity kind, value)`, in order.
     pub keys: &'a [(&'a str, &'a str)],
-    /// Channel name.
-    pub channel: &'a str,
-    /// Event kind name.
-    pub kind: &'a str,
-    /// When it happened.
-    pub at: Timestamp,
+    /// Channel name (`None`: missing).
+    pub channel: Option<&'a str>,
+    /// Event kind name (`None`: missing).
+    pub kind: Option<&'a str>,
+    /// When it happened (`None`: missing).
+    pub at: Option<Timestamp>,
     /// Optional value (revenue).
     pub value: Option<f64>,
     /// Properties, in order.
@@ -68,17 +71,39 @@ impl<'a> Row<'a> {
         Row {
             id: None,
             keys,
-            channel,
-            kind,
-            at,
+            channel: Some(channel),
+            kind: Some(kind),
+            at: Some(at),
             value: None,
             properties: &[],
         }
+    }
+
+    /// Checks the row against the model and resolves its names (the rules of [`Touchpoint`]s).
+    pub(crate) fn resolve(&self, m: &Compiled) -> Result<Parsed<'a>> {
+        let (channel, kind) = (self.channel, self.kind);
+        resolve_row(
+            m,
+            RowRef {
+                id: self.id,
+                keys: self
+                    .keys
+                    .iter()
+                    .map(|&(k, v)| (k, m.identity_ix.get(k).copied(), v)),
+                channel: channel.map(|c| (c, m.channel_ix.get(c).copied())),
+                kind: kind.map(|k| (k, m.kind_ix.get(k).copied())),
+                at: self.at,
+                value: self.value,
+                props: self.properties.iter().map(|(n, v)| (*n, v)),
+            },
+        )
     }
 }
 
 /// Marks a row without an id.
 const NO_ID: u32 = u32::MAX;
+/// Marks a row without a channel or kind.
+const NO_NAME: u32 = u32::MAX;
 
 /// Touchpoints in columns (see the [module docs](self)).
 #[derive(Debug, Clone, Default)]
@@ -87,6 +112,8 @@ pub struct TouchpointBatch {
     names: Vec<Box<str>>,
     name_ix: HashMap<Box<str>, u32>,
     at: Vec<i64>,
+    /// The rows without a time, ascending (their `at` entry is 0).
+    no_at: Vec<u32>,
     channel: Vec<u32>,
     kind: Vec<u32>,
     /// Per row, the end of its keys in `keys`.
@@ -138,6 +165,7 @@ impl TouchpointBatch {
     /// Removes every row, keeping the allocated columns and the dictionary for reuse.
     pub fn clear(&mut self) {
         self.at.clear();
+        self.no_at.clear();
         self.channel.clear();
         self.kind.clear();
         self.key_end.clear();
@@ -202,12 +230,16 @@ impl TouchpointBatch {
             None => (NO_ID, NO_ID),
         };
         // Nothing can fail from here on.
-        let (channel, kind) = (self.code(row.channel), self.code(row.kind));
+        let channel = row.channel.map_or(NO_NAME, |c| self.code(c));
+        let kind = row.kind.map_or(NO_NAME, |k| self.code(k));
         for (name, v) in row.properties {
             let n = self.code(name);
             self.props.push((n, v.clone()));
         }
-        self.at.push(row.at.0);
+        if row.at.is_none() {
+            self.no_at.push(self.at.len() as u32);
+        }
+        self.at.push(row.at.map_or(0, |t| t.0));
         self.channel.push(channel);
         self.kind.push(kind);
         self.key_end.push(self.keys.len() as u32);
@@ -232,9 +264,9 @@ impl TouchpointBatch {
         self.push_row(Row {
             id: tp.id.as_deref(),
             keys: &keys,
-            channel: &tp.channel,
-            kind: &tp.kind,
-            at: tp.at,
+            channel: Some(&tp.channel),
+            kind: Some(&tp.kind),
+            at: Some(tp.at),
             value: tp.value,
             properties: &props,
         })
@@ -249,32 +281,60 @@ impl TouchpointBatch {
         &self.text[s as usize..e as usize]
     }
 
-    /// Row `i` as an owned touchpoint (`None` past the end).
-    pub fn get(&self, i: usize) -> Option<Touchpoint> {
+    fn at(&self, i: usize) -> Option<Timestamp> {
+        match self.no_at.is_empty() || self.no_at.binary_search(&(i as u32)).is_err() {
+            true => Some(Timestamp(self.at[i])),
+            false => None,
+        }
+    }
+
+    fn name(&self, c: u32) -> Option<&str> {
+        (c != NO_NAME).then(|| &*self.names[c as usize])
+    }
+
+    /// Row `i` as an owned touchpoint: `None` past the end, and an [`Error::MissingField`] for
+    /// a row without a channel, kind or time (which a [`Touchpoint`] always has).
+    pub fn get(&self, i: usize) -> Option<Result<Touchpoint>> {
         if i >= self.len() {
             return None;
         }
+        let missing = |f: &str| {
+            Err(Error::MissingField {
+                loc: crate::error::Location::field(f),
+            }
+            .at_index(i))
+        };
+        let Some(channel) = self.name(self.channel[i]) else {
+            return Some(missing("channel"));
+        };
+        let Some(kind) = self.name(self.kind[i]) else {
+            return Some(missing("kind"));
+        };
+        let Some(at) = self.at(i) else {
+            return Some(missing("at"));
+        };
         let name = |c: u32| self.names[c as usize].to_string();
         let id = self.id[i];
-        Some(Touchpoint {
+        Some(Ok(Touchpoint {
             id: (id.0 != NO_ID).then(|| self.text(id).to_string()),
             keys: self.keys[self.range(&self.key_end, i)]
                 .iter()
                 .map(|&(k, s, e)| (name(k), self.text((s, e)).to_string()))
                 .collect(),
-            channel: name(self.channel[i]),
-            kind: name(self.kind[i]),
-            at: Timestamp(self.at[i]),
+            channel: channel.to_string(),
+            kind: kind.to_string(),
+            at,
             value: self.value[i],
             properties: self.props[self.range(&self.prop_end, i)]
                 .iter()
                 .map(|(n, v)| (name(*n), v.clone()))
                 .collect(),
-        })
+        }))
     }
 
-    /// The rows as owned touchpoints.
-    pub fn to_touchpoints(&self) -> Vec<Touchpoint> {
+    /// The rows as owned touchpoints, or the error of the first row without a channel, kind or
+    /// time (see [`get`](Self::get)).
+    pub fn to_touchpoints(&self) -> Result<Vec<Touchpoint>> {
         (0..self.len()).filter_map(|i| self.get(i)).collect()
     }
 
@@ -304,7 +364,7 @@ impl TouchpointBatch {
     pub(crate) fn resolve(&self, m: &Compiled, l: &Lookup, i: usize) -> Result<Parsed<'_>> {
         let name = |c: u32| &*self.names[c as usize];
         let id = self.id[i];
-        let (ch, kd) = (self.channel[i] as usize, self.kind[i] as usize);
+        let (ch, kd) = (self.channel[i], self.kind[i]);
         resolve_row(
             m,
             RowRef {
@@ -312,9 +372,9 @@ impl TouchpointBatch {
                 keys: self.keys[self.range(&self.key_end, i)]
                     .iter()
                     .map(|&(k, s, e)| (name(k), l.identity[k as usize], self.text((s, e)))),
-                channel: (name(ch as u32), l.channel[ch]),
-                kind: (name(kd as u32), l.kind[kd]),
-                at: Timestamp(self.at[i]),
+                channel: (ch != NO_NAME).then(|| (name(ch), l.channel[ch as usize])),
+                kind: (kd != NO_NAME).then(|| (name(kd), l.kind[kd as usize])),
+                at: self.at(i),
                 value: self.value[i],
                 props: self.props[self.range(&self.prop_end, i)]
                     .iter()
@@ -386,8 +446,8 @@ mod tests {
         ];
         let model = Model::preset("ecommerce").unwrap();
         let batch = TouchpointBatch::from(&tps[..]);
-        assert_eq!(batch.to_touchpoints(), tps);
-        assert_eq!(batch.get(tps.len()), None);
+        assert_eq!(batch.to_touchpoints().unwrap(), tps);
+        assert!(batch.get(tps.len()).is_none());
         let (mut a, mut b) = (Engine::new(model.clone()), Engine::new(model));
         let want = a.ingest_batch(&tps);
         let got = b.ingest_columns(&batch);
@@ -436,8 +496,78 @@ mod tests {
             ))
             .unwrap();
         assert_eq!(
-            batch.to_touchpoints(),
+            batch.to_touchpoints().unwrap(),
             [Touchpoint::new("app", "page_view", Timestamp(9)).key("email", "a@b")]
         );
+    }
+
+    #[test]
+    fn missing_cells_are_rejected_like_json_without_the_field() {
+        let keys = [("customer_id", "c1")];
+        let full = Row::new(&keys, "web", "page_view", Timestamp(1_000));
+        let rows = [
+            Row {
+                channel: None,
+                ..full
+            },
+            Row { kind: None, ..full },
+            full,
+            Row { at: None, ..full },
+            Row {
+                channel: None,
+                kind: None,
+                at: None,
+                ..full
+            },
+        ];
+        let lines = [
+            r#"{"customer_id":"c1","kind":"page_view","at":1000}"#,
+            r#"{"customer_id":"c1","channel":"web","at":1000}"#,
+            r#"{"customer_id":"c1","channel":"web","kind":"page_view","at":1000}"#,
+            r#"{"customer_id":"c1","channel":"web","kind":"page_view"}"#,
+            r#"{"customer_id":"c1"}"#,
+        ];
+        let mut batch = TouchpointBatch::new();
+        for r in rows {
+            batch.push_row(r).unwrap();
+        }
+        let model = Model::preset("ecommerce").unwrap();
+        let (mut a, mut b) = (Engine::new(model.clone()), Engine::new(model.clone()));
+        let want = a.ingest_json_lines(lines.join("\n").as_bytes());
+        let got = b.ingest_columns(&batch);
+        let fields = |o: &crate::Outcome| -> Vec<(usize, String, String)> {
+            o.rejected
+                .iter()
+                .map(|r| {
+                    let field = r.error.location().map(|l| l.field.clone());
+                    (
+                        r.index,
+                        r.error.code().to_string(),
+                        field.unwrap_or_default(),
+                    )
+                })
+                .collect()
+        };
+        let expect: Vec<(usize, String, String)> =
+            [(0, "channel"), (1, "kind"), (3, "at"), (4, "channel")]
+                .iter()
+                .map(|&(i, f)| (i, "missing_field".to_string(), f.to_string()))
+                .collect();
+        assert_eq!(fields(&got), expect);
+        assert_eq!(fields(&want), expect);
+        assert_eq!(got.transitions, want.transitions);
+        assert_eq!(a.snapshot(), b.snapshot());
+        // One row at a time, through `Engine::ingest_row`.
+        let mut c = Engine::new(model);
+        for (i, r) in rows.iter().enumerate() {
+            let res = c.ingest_row(*r);
+            assert_eq!(res.is_err(), i != 2, "row {i}");
+        }
+        assert_eq!(c.snapshot(), b.snapshot());
+        // Owned touchpoints exist only for complete rows.
+        assert_eq!(batch.get(3).unwrap().unwrap_err().code(), "missing_field");
+        assert!(batch.get(2).unwrap().is_ok());
+        let err = batch.to_touchpoints().unwrap_err();
+        assert_eq!(err.location().and_then(|l| l.index), Some(0));
     }
 }

@@ -148,9 +148,9 @@ impl Touchpoint {
                         v.as_str(),
                     )
                 }),
-                channel: (&self.channel, m.channel_ix.get(&self.channel).copied()),
-                kind: (&self.kind, m.kind_ix.get(&self.kind).copied()),
-                at: self.at,
+                channel: Some((&self.channel, m.channel_ix.get(&self.channel).copied())),
+                kind: Some((&self.kind, m.kind_ix.get(&self.kind).copied())),
+                at: Some(self.at),
                 value: self.value,
                 props: self.properties.iter().map(|(n, v)| (n.as_str(), v)),
             },
@@ -159,14 +159,15 @@ impl Touchpoint {
 }
 
 /// The parts of one touchpoint, names already looked up in the model (`None`: not found), for
-/// [`resolve_row`]. Every input form that is not parsed from text goes through it.
+/// [`resolve_row`]. Every input form that is not parsed from text goes through it. A channel,
+/// kind or time of `None` is missing (a [`Error::MissingField`]).
 pub(crate) struct RowRef<'a, K, P> {
     pub id: Option<&'a str>,
     /// `(identity kind name, its id, value)`, in the order given.
     pub keys: K,
-    pub channel: (&'a str, Option<ChannelId>),
-    pub kind: (&'a str, Option<KindId>),
-    pub at: Timestamp,
+    pub channel: Option<(&'a str, Option<ChannelId>)>,
+    pub kind: Option<(&'a str, Option<KindId>)>,
+    pub at: Option<Timestamp>,
     pub value: Option<f64>,
     pub props: P,
 }
@@ -209,14 +210,20 @@ where
             message: format!("more than {MAX_PROPERTIES} properties"),
         });
     }
-    let (channel, channel_name) = (row.channel.1, row.channel.0);
-    let (kind, kind_name) = (row.kind.1, row.kind.0);
+    let missing = |f: &str| Error::MissingField {
+        loc: Location::field(f),
+    };
+    let (channel_name, channel) = row.channel.ok_or_else(|| missing("channel"))?;
+    let channel = channel.ok_or_else(|| unknown_channel(channel_name))?;
+    let (kind_name, kind) = row.kind.ok_or_else(|| missing("kind"))?;
+    let kind = kind.ok_or_else(|| unknown_kind(kind_name))?;
+    let at = row.at.ok_or_else(|| missing("at"))?;
     Ok(Parsed {
         id: row.id.map(Cow::Borrowed),
         keys,
-        channel: channel.ok_or_else(|| unknown_channel(channel_name))?,
-        kind: kind.ok_or_else(|| unknown_kind(kind_name))?,
-        at: check_at(row.at)?,
+        channel,
+        kind,
+        at: check_at(at)?,
         value: check_value(row.value)?,
         props,
     })

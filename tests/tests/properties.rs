@@ -692,7 +692,7 @@ proptest! {
             }
             let batch = TouchpointBatch::from(&tps[..]);
             prop_assert_eq!(batch.len(), tps.len());
-            prop_assert!(batch.to_touchpoints().iter().zip(&tps).all(|(x, y)| x.to_json() == y.to_json()),
+            prop_assert!(batch.to_touchpoints().unwrap().iter().zip(&tps).all(|(x, y)| x.to_json() == y.to_json()),
                 "the batch does not give back its touchpoints");
             let ra = a.ingest_batch(&tps);
             let rb = b.ingest_columns(&batch);

@@ -39,7 +39,7 @@ mod view;
 pub use outcome::{Action, Erasure, Merge, Outcome, Rejected, Transition};
 pub use view::{ConsentEntry, CustomerView, MemoryUsage, StageVisit};
 
-use crate::batch::TouchpointBatch;
+use crate::batch::{Row, TouchpointBatch};
 use crate::error::{Error, Location, Result};
 use crate::model::condition::PropKey;
 use crate::model::{ChannelId, Compiled, IdentityId, Model, StageId};
@@ -118,6 +118,27 @@ impl Engine {
     pub fn ingest(&mut self, tp: &Touchpoint) -> Result<Outcome> {
         let m = &*self.model.inner;
         let p = tp.resolve(m)?;
+        let r = self.st.ingest(m, p);
+        let out = self.st.finish(m);
+        r.map(|_| out)
+    }
+
+    /// Ingests one touchpoint given as borrowed parts (see [`Row`]): what a binding builds from a
+    /// record of its language without writing text or an owned [`Touchpoint`]. The same checks
+    /// and the same outcome as [`ingest`](Self::ingest).
+    ///
+    /// ```
+    /// use jornada::{batch::Row, Engine, Model, Timestamp};
+    /// let mut engine = Engine::new(Model::preset("ecommerce").unwrap());
+    /// let keys = [("customer_id", "c1")];
+    /// let out = engine.ingest_row(Row::new(&keys, "web", "add_to_cart", Timestamp(0))).unwrap();
+    /// assert_eq!(&*out.transitions.last().unwrap().to, "cart");
+    /// let err = engine.ingest_row(Row { kind: None, ..Row::new(&keys, "web", "", Timestamp(1)) });
+    /// assert_eq!(err.unwrap_err().code(), "missing_field");
+    /// ```
+    pub fn ingest_row(&mut self, row: Row<'_>) -> Result<Outcome> {
+        let m = &*self.model.inner;
+        let p = row.resolve(m)?;
         let r = self.st.ingest(m, p);
         let out = self.st.finish(m);
         r.map(|_| out)
