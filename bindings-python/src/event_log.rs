@@ -425,7 +425,8 @@ impl EventLog {
     /// ChannelAttribution's path format: one row per distinct path in order of first
     /// appearance, `path` (channel names joined by `sep`), `total_conversions`,
     /// `total_conversion_value`, `total_null`. `attribution_from_paths` on this table gives
-    /// this log's `attribution` (time decay aside). The GIL is released while it runs.
+    /// this log's `attribution` (time decay aside). A `sep` that is empty or occurs in a
+    /// channel name on some path raises `InvalidValueError`. The GIL is released while it runs.
     #[pyo3(
         signature = (*, conversion, lookback=Some("30d".to_string()), sep=">".to_string()),
         text_signature = "($self, *, conversion, lookback='30d', sep='>')"

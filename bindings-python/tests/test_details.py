@@ -254,3 +254,7 @@ def test_attribution_paths_is_channelattribution_input():
         log.attribution_paths(conversion="refund")
     with pytest.raises(jd.InvalidDurationError):
         log.attribution_paths(conversion="purchase", lookback="soon")
+    # A separator the paths could not be split back by (empty, or in a channel's name).
+    for sep in ("", "e"):
+        with pytest.raises(jd.InvalidValueError, match="separator"):
+            log.attribution_paths(conversion="purchase", sep=sep)
