@@ -83,6 +83,43 @@ pub fn log_attribution(
     table(&a).or_raise(py)
 }
 
+/// The journeys `attribution` cuts from the log (the core's `journey_paths`), aggregated in
+/// ChannelAttribution's format: one row per distinct path in order of first appearance, `path`
+/// (channel names joined by `sep`), `total_conversions`, `total_conversion_value`,
+/// `total_null`. `attribution_from_paths` on these rows gives the `attribution` of the log
+/// (time decay aside).
+pub fn log_attribution_paths(
+    log: &CoreLog,
+    py: Python<'_>,
+    conversion: &str,
+    lookback: Option<&str>,
+    sep: &str,
+) -> PyResult<Table> {
+    let mut cfg = AttributionConfig::new(conversion);
+    cfg.lookback = match lookback {
+        None => None,
+        Some(text) => Some(crate::analysis::duration(py, text, "lookback")?),
+    };
+    cfg.models.clear();
+    let t = py
+        .detach(|| at::journey_paths(log, &cfg, sep))
+        .map_err(Fail::Core)
+        .or_raise(py)?;
+    TableColumns::new()
+        .str("path", t.path.iter().map(|p| Some(p.as_str())))
+        .f64(
+            "total_conversions",
+            t.total_conversions.iter().map(|&x| Some(x)),
+        )
+        .f64(
+            "total_conversion_value",
+            t.total_conversion_value.iter().map(|&x| Some(x)),
+        )
+        .f64("total_null", t.total_null.iter().map(|&x| Some(x)))
+        .finish()
+        .or_raise(py)
+}
+
 /// The same with every model's details, as a dict (see `EventLog.attribution_details`).
 pub fn log_attribution_details<'py>(
     log: &CoreLog,

@@ -421,6 +421,32 @@ impl EventLog {
         )
     }
 
+    /// The journeys `attribution` cuts (same `conversion` and `lookback`), aggregated in
+    /// ChannelAttribution's path format: one row per distinct path in order of first
+    /// appearance, `path` (channel names joined by `sep`), `total_conversions`,
+    /// `total_conversion_value`, `total_null`. `attribution_from_paths` on this table gives
+    /// this log's `attribution` (time decay aside). A `sep` that is empty or occurs in a
+    /// channel name on some path raises `InvalidValueError`. The GIL is released while it runs.
+    #[pyo3(
+        signature = (*, conversion, lookback=Some("30d".to_string()), sep=">".to_string()),
+        text_signature = "($self, *, conversion, lookback='30d', sep='>')"
+    )]
+    fn attribution_paths(
+        &self,
+        py: Python<'_>,
+        conversion: &str,
+        lookback: Option<String>,
+        sep: String,
+    ) -> PyResult<Table> {
+        crate::attribution::log_attribution_paths(
+            &self.inner,
+            py,
+            conversion,
+            lookback.as_deref(),
+            &sep,
+        )
+    }
+
     /// Directly-follows graph (the core's `directly_follows`) by `kind` or `channel`: one row
     /// per edge, `from`, `to`, `count`, `probability`, `median_ms`.
     #[pyo3(signature = (*, by="kind"))]

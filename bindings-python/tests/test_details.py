@@ -204,3 +204,57 @@ def test_details_same_from_pandas_polars_pyarrow():
     assert logs[0].to_pydict()["value"] == [None] * len(SRC)
     for log in logs[1:]:
         assert results(log) == ref
+
+
+def test_attribution_paths_is_channelattribution_input():
+    # u: email, web, purchase 80, then sms (a null path); v: web only (null); w: email, web,
+    # purchase 20 (merges with u's path); x: sms, purchase 5 forty days later (outside 30 days:
+    # unattributed, no row; with no lookback its path is `sms`).
+    rows = [
+        ("u", 0, "email", "email_open", None),
+        ("u", HOUR, "web", "page_view", None),
+        ("u", 2 * HOUR, "web", "purchase", 80.0),
+        ("u", 3 * HOUR, "sms", "sms_click", None),
+        ("v", 0, "web", "page_view", None),
+        ("w", 0, "email", "email_open", None),
+        ("w", HOUR, "web", "page_view", None),
+        ("w", 2 * HOUR, "web", "purchase", 20.0),
+        ("x", 0, "sms", "sms_click", None),
+        ("x", 40 * DAY, "web", "purchase", 5.0),
+    ]
+    cols = {
+        "customer": [r[0] for r in rows],
+        "at": [MAR2 + r[1] for r in rows],
+        "channel": [r[2] for r in rows],
+        "kind": [r[3] for r in rows],
+        "value": [r[4] for r in rows],
+    }
+    log = jd.EventLog.from_frame(pa.table(cols))
+    t = log.attribution_paths(conversion="purchase")
+    assert t.to_pydict() == {
+        "path": ["email>web", "sms", "web"],
+        "total_conversions": [2.0, 0.0, 0.0],
+        "total_conversion_value": [100.0, 0.0, 0.0],
+        "total_null": [0.0, 1.0, 1.0],
+    }
+    t = log.attribution_paths(conversion="purchase", lookback=None, sep=" > ")
+    assert t.to_pydict() == {
+        "path": ["email > web", "sms", "web"],
+        "total_conversions": [2.0, 1.0, 0.0],
+        "total_conversion_value": [100.0, 5.0, 0.0],
+        "total_null": [0.0, 1.0, 1.0],
+    }
+    # The table gives the log's own attribution (every model but time decay).
+    models = ["first_touch", "last_touch", "linear", "position", "markov", "shapley"]
+    assert (
+        jd.attribution_from_paths(t, sep=">", models=models).to_pydict()
+        == log.attribution(conversion="purchase", lookback=None, models=models).to_pydict()
+    )
+    with pytest.raises(jd.UnknownEventKindError):
+        log.attribution_paths(conversion="refund")
+    with pytest.raises(jd.InvalidDurationError):
+        log.attribution_paths(conversion="purchase", lookback="soon")
+    # A separator the paths could not be split back by (empty, or in a channel's name).
+    for sep in ("", "e"):
+        with pytest.raises(jd.InvalidValueError, match="separator"):
+            log.attribution_paths(conversion="purchase", sep=sep)

@@ -211,6 +211,9 @@ class EventLog:
         models: Optional[Sequence[str]] = None,
         progress: _Progress = None,
     ) -> Table: ...
+    def attribution_paths(
+        self, *, conversion: str, lookback: Optional[str] = "30d", sep: str = ">"
+    ) -> Table: ...
     def transitions(self, *, by: str = "kind") -> Table: ...
     def paths(
         self, *, top: int = 20, by: str = "kind", max_steps: int = 5, collapse_repeats: bool = False

@@ -45,17 +45,30 @@ pub(crate) struct Cut {
 /// assert_eq!(table.total_null, [1.0, 1.0]);
 /// # Ok::<(), jornada::Error>(())
 /// ```
+///
+/// An empty `separator`, or one that occurs in a channel (or property value) on some path, is
+/// an `invalid_value` error: the paths could not be split back into the same channels.
 pub fn journey_paths(
     log: &EventLog,
     config: &AttributionConfig,
     separator: &str,
 ) -> Result<PathTable> {
+    let bad = |message: String| Error::InvalidValue {
+        loc: Location::field("separator"),
+        message,
+    };
+    if separator.is_empty() {
+        return Err(bad("the separator is empty".into()));
+    }
     let mut config = config.clone();
     config.models.clear();
-    Ok(PathTable::from_set(
-        &cut(log, &config, &|_| {})?.paths,
-        separator,
-    ))
+    let set = cut(log, &config, &|_| {})?.paths;
+    if let Some(name) = set.channels.iter().find(|c| c.contains(separator)) {
+        return Err(bad(format!(
+            "`{name}` contains the separator `{separator}`: the paths could not be split back"
+        )));
+    }
+    Ok(PathTable::from_set(&set, separator))
 }
 
 /// The journey options resolved against the log's dictionaries.
@@ -482,5 +495,28 @@ mod tests {
         assert_eq!(a.decay, b.decay);
         assert_eq!(a.unattributed_value, b.unattributed_value);
         assert!(ta.total_conversions.iter().sum::<f64>() > 1000.0);
+    }
+
+    #[test]
+    fn a_separator_that_cannot_split_the_paths_back_is_an_error() {
+        let t = Timestamp::from_millis;
+        let mut b = EventLog::builder();
+        b.push("ana", t(1), "paid>search", "click", None).unwrap();
+        b.push("ana", t(2), "web", "buy", Some(5.0)).unwrap(); // a conversion: `web` is on no path
+        b.push("bo", t(1), "a-b", "click", None).unwrap(); // a null path
+        let log = b.finish().unwrap();
+        let config = AttributionConfig::new("buy");
+        for (sep, says) in [("", "empty"), (">", "`paid>search`"), ("-", "`a-b`")] {
+            let err = journey_paths(&log, &config, sep).unwrap_err();
+            assert_eq!(err.code(), "invalid_value");
+            let text = err.to_string();
+            assert!(text.contains("separator") && text.contains(says), "{text}");
+        }
+        // `w` is only in `web`, on no path: fine.
+        let table = journey_paths(&log, &config, "w").unwrap();
+        assert_eq!(table.path, ["paid>search", "a-b"]);
+        assert_eq!(table.total_conversions, [1.0, 0.0]);
+        assert_eq!(table.total_conversion_value, [5.0, 0.0]);
+        assert_eq!(table.total_null, [0.0, 1.0]);
     }
 }
