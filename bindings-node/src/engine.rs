@@ -8,7 +8,7 @@
 //! the event loop is never blocked on the lock and calls are never reordered.
 
 use crate::args;
-use crate::batch::Batch;
+use crate::fast::{Applied, FastBatch};
 use crate::errors::{busy, guard, poisoned, run, to_js, Failure, Res};
 use crate::model::Model;
 use crate::outcome::{CustomerView, Erasure, Outcome};
@@ -100,7 +100,7 @@ const ASYNC_DRIVER: &str = r#"(function (batch, list) {
       try {
         i = batch.add(list, i);
         if (i < n) { setImmediate(step); return; }
-        batch.run().then(resolve, reject);
+        batch.run(list).then(resolve, reject);
       } catch (e) {
         batch.abort();
         reject(e);
@@ -166,9 +166,13 @@ impl Engine {
         let (writer, shared) = (&mut self.writer, &self.shared);
         run(&env, || {
             let n = list_len(&touchpoints)?;
-            let mut batch = Batch::default();
+            let model = shared.with(|e| Ok(e.model().clone()))?;
+            let mut batch = FastBatch::new(model);
             unsafe { batch.add(env.raw(), writer, touchpoints.raw(), 0, n, None) };
-            shared.with(|e| Ok(Outcome::new(batch.apply(e))))
+            let applied = shared.with(|e| Ok(batch.apply(e)))?;
+            Ok(Outcome::new(unsafe {
+                applied.finish(env.raw(), writer, touchpoints.raw())
+            }))
         })
     }
 
@@ -222,11 +226,12 @@ impl Engine {
     ) -> napi::Result<Unknown<'static>> {
         let start = run(&env, || {
             list_len(&touchpoints)?;
+            let model = self.shared.with(|e| Ok(e.model().clone()))?;
             let guard = self.shared.claim()?;
             Ok(PendingBatch {
                 shared: self.shared.clone(),
                 guard: Some(guard),
-                batch: Some(Batch::default()),
+                batch: Some(FastBatch::new(model)),
                 writer: Writer::default(),
             })
         });
@@ -441,7 +446,7 @@ fn rejected_promise(env: &Env, err: napi::Error) -> napi::Result<Unknown<'static
 pub struct PendingBatch {
     shared: Arc<Shared>,
     guard: Option<BusyGuard>,
-    batch: Option<Batch>,
+    batch: Option<FastBatch>,
     writer: Writer,
 }
 
@@ -469,34 +474,48 @@ impl PendingBatch {
         self.guard = None;
     }
 
-    /// Applies the converted batch on a worker thread.
+    /// Applies the converted batch on a worker thread; `list` is read again afterwards for the
+    /// errors of rejected elements.
     #[napi(skip_typescript)]
-    pub fn run(&mut self, env: Env) -> napi::Result<AsyncTask<RunBatch>> {
+    pub fn run(&mut self, env: Env, list: Unknown) -> napi::Result<AsyncTask<RunBatch>> {
         run(&env, || {
             let batch = self.batch.take().ok_or_else(busy)?;
+            let mut list_ref = std::ptr::null_mut();
+            unsafe { sys::napi_create_reference(env.raw(), list.raw(), 1, &mut list_ref) };
             Ok(AsyncTask::new(RunBatch {
                 shared: self.shared.clone(),
                 guard: self.guard.take(),
                 batch: Some(batch),
+                list: ListRef(list_ref),
+                writer: Writer::default(),
                 failure: None,
             }))
         })
     }
 }
 
+/// A reference to the list of an async batch (used and deleted on the JavaScript thread only).
+pub struct ListRef(sys::napi_ref);
+
+// SAFETY: the reference is only dereferenced and deleted in `resolve`/`finally`, on the
+// JavaScript thread; the worker thread never touches it.
+unsafe impl Send for ListRef {}
+
 /// Applies a converted batch on a worker thread.
 pub struct RunBatch {
     shared: Arc<Shared>,
     guard: Option<BusyGuard>,
-    batch: Option<Batch>,
+    batch: Option<FastBatch>,
+    list: ListRef,
+    writer: Writer,
     failure: Option<Failure>,
 }
 
 impl Task for RunBatch {
-    type Output = jornada::Outcome;
+    type Output = Applied;
     type JsValue = Outcome;
 
-    fn compute(&mut self) -> napi::Result<jornada::Outcome> {
+    fn compute(&mut self) -> napi::Result<Applied> {
         let (shared, batch) = (&self.shared, self.batch.take());
         let r = guard(|| {
             let batch = batch.ok_or_else(busy)?;
@@ -509,9 +528,16 @@ impl Task for RunBatch {
         })
     }
 
-    fn resolve(&mut self, _env: Env, output: jornada::Outcome) -> napi::Result<Outcome> {
+    fn resolve(&mut self, env: Env, output: Applied) -> napi::Result<Outcome> {
         self.guard = None;
-        Ok(Outcome::new(output))
+        let mut list = std::ptr::null_mut();
+        unsafe { sys::napi_get_reference_value(env.raw(), self.list.0, &mut list) };
+        let writer = &mut self.writer;
+        run(&env, || {
+            Ok(Outcome::new(unsafe {
+                output.finish(env.raw(), writer, list)
+            }))
+        })
     }
 
     fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<Outcome> {
@@ -520,6 +546,13 @@ impl Task for RunBatch {
             Some(f) => to_js(&env, f),
             None => err,
         })
+    }
+
+    fn finally(self, env: Env) -> napi::Result<()> {
+        if !self.list.0.is_null() {
+            unsafe { sys::napi_delete_reference(env.raw(), self.list.0) };
+        }
+        Ok(())
     }
 }
 

@@ -1,0 +1,655 @@
+//! The fast way in for lists of touchpoint objects (`ingestMany`, `ingestManyAsync`): rows of a
+//! core [`TouchpointBatch`], no JSON text.
+//!
+//! Reading an object field by field through Node-API costs about six calls per field. Instead a
+//! small JavaScript function ([`PACK`], compiled once per thread) walks a slice of the list with
+//! V8's own property access and writes each *plain* touchpoint (an object literal whose fields are
+//! the touchpoint's own, with values of the types the canonical JSON form takes) as field codes
+//! into an `Int32Array`, its numbers into a `Float64Array` and its strings into one joined string
+//! (with their UTF-16 lengths): four Node-API calls per slice of thousands of touchpoints. Rust
+//! turns those into [`Row`]s of a [`TouchpointBatch`]; the core checks them.
+//!
+//! Every other element, and every element the packer gives up on (an unknown field, a value of
+//! another type, a `NaN`, a class instance, a getter that throws, a time or number the canonical
+//! form would write differently), takes the general path: written as canonical JSON by
+//! [`Writer`], read by the core's JSON reader ([`jornada::Touchpoint::from_json`]), added to the
+//! batch. So the accepted touchpoints and their effect are exactly those of the JSON path.
+//!
+//! Errors: when the core rejects a row of the batch, the error it gives may differ from the JSON
+//! reader's for a touchpoint with several problems (the JSON reader reports the first problem in
+//! field order, the row checks go in a fixed order). [`FastBatch::apply`]'s caller therefore
+//! re-reads each rejected element through the JSON path (`fix_rejected`) and keeps the JSON
+//! reader's error: rejections are exactly those of writing every element as JSON. (Re-reading runs
+//! getters of rejected elements a second time.)
+
+use crate::to_json::{Fail, Writer};
+use jornada::batch::Row;
+use jornada::{Error, Model, PropValue, Rejected, Timestamp, TouchpointBatch};
+use napi::sys;
+use smallvec::SmallVec;
+use std::cell::Cell;
+use std::ptr;
+use std::time::Instant;
+
+/// The packer. `pack(list, start, end, ids, ops, nums, lens, res)` converts `list[start..end)`
+/// (stopping early when a typed array is full) and sets `res` to `[reached, ops used, numbers
+/// used, strings used, joined strings]`.
+///
+/// Codes in `ops`, per element: `1` alone (take the general path), or fields followed by `0`:
+/// `2` id, `3` channel, `4` kind, `5` time as text (a string each); `6` time as a number, `7`
+/// value (a number each); `8` property with a string (name, value: two strings), `9` with a number
+/// (name; a number), `10`/`11` with `true`/`false` (name); `16 + j` identity kind `ids[j]` (a
+/// string). Fields come in the object's own key order (`Object.keys`, as the JSON writer reads
+/// them); `undefined` values are absent and `null` ones are where JSON reads `null` as absent.
+pub(crate) const PACK: &str = r#"(function () {
+  'use strict';
+  var OP = Object.prototype, DP = Date.prototype, getProto = Object.getPrototypeOf, keys = Object.keys;
+  var getTime = Date.prototype.getTime;
+  return function pack(list, start, end, ids, ops, nums, lens, res) {
+    var idc = Object.create(null), j;
+    for (j = 0; j < ids.length; j++) idc[ids[j]] = 16 + j;
+    var strs = [], o = 0, nn = 0, ns = 0, OC = ops.length - 1, NC = nums.length, SC = lens.length;
+    function str (s) { strs.push(s); lens[ns++] = s.length; }
+    function row (t) {
+      if (t === null || typeof t !== 'object' || getProto(t) !== OP) return false;
+      var ks = keys(t);
+      for (var k = 0; k < ks.length; k++) {
+        var key = ks[k], v = t[key];
+        if (v === undefined) continue;
+        switch (key) {
+          case 'id':
+            if (v === null) break;
+            if (typeof v !== 'string') return false;
+            ops[o++] = 2; str(v); break;
+          case 'channel':
+            if (typeof v !== 'string') return false;
+            ops[o++] = 3; str(v); break;
+          case 'kind':
+            if (typeof v !== 'string') return false;
+            ops[o++] = 4; str(v); break;
+          case 'at':
+            if (typeof v === 'string') { ops[o++] = 5; str(v); }
+            else if (typeof v === 'number') { ops[o++] = 6; nums[nn++] = v; }
+            else if (v !== null && typeof v === 'object' && getProto(v) === DP) { ops[o++] = 6; nums[nn++] = getTime.call(v); }
+            else return false;
+            break;
+          case 'value':
+            if (v === null) break;
+            if (typeof v !== 'number') return false;
+            ops[o++] = 7; nums[nn++] = v; break;
+          case 'properties':
+            if (v === null) break;
+            if (typeof v !== 'object' || getProto(v) !== OP) return false;
+            var pk = keys(v);
+            for (var q = 0; q < pk.length; q++) {
+              var name = pk[q], pv = v[name];
+              if (pv === undefined || pv === null) continue;
+              if (typeof pv === 'string') { ops[o++] = 8; str(name); str(pv); }
+              else if (typeof pv === 'number') { ops[o++] = 9; str(name); nums[nn++] = pv; }
+              else if (typeof pv === 'boolean') { ops[o++] = pv ? 10 : 11; str(name); }
+              else return false;
+            }
+            break;
+          default:
+            var c = idc[key];
+            if (c === undefined) return false;
+            if (v === null) break;
+            if (typeof v !== 'string') return false;
+            ops[o++] = c; str(v);
+        }
+      }
+      ops[o++] = 0;
+      return true;
+    }
+    var i = start;
+    for (; i < end; i++) {
+      var o0 = o, nn0 = nn, ns0 = ns, s0 = strs.length, ok;
+      try { ok = row(list[i]); } catch (e) { ok = false; }
+      if (ok && (o > OC || nn > NC || ns > SC)) {
+        o = o0; nn = nn0; ns = ns0; strs.length = s0;
+        if (o0 > 0) break;
+        ok = false;
+      }
+      if (!ok) { o = o0; nn = nn0; ns = ns0; strs.length = s0; ops[o++] = 1; }
+    }
+    res[0] = i; res[1] = o; res[2] = nn; res[3] = ns; res[4] = strs.join('');
+  };
+})()"#;
+
+/// Elements per packer call.
+const CHUNK: u32 = 4096;
+
+fn ok(s: sys::napi_status) -> bool {
+    s == sys::Status::napi_ok
+}
+
+/// Clears a pending JavaScript exception, if any.
+unsafe fn clear_exception(env: sys::napi_env) {
+    let mut pending = false;
+    unsafe { sys::napi_is_exception_pending(env, &mut pending) };
+    if pending {
+        let mut exc = ptr::null_mut();
+        unsafe { sys::napi_get_and_clear_last_exception(env, &mut exc) };
+    }
+}
+
+thread_local! {
+    /// The packer compiled for this thread's environment: `(env, reference)`.
+    static PACKER: Cell<(sys::napi_env, sys::napi_ref)> = const { Cell::new((ptr::null_mut(), ptr::null_mut())) };
+}
+
+/// The packer function of `env` (compiled on first use).
+unsafe fn packer(env: sys::napi_env) -> Option<sys::napi_value> {
+    let (e, r) = PACKER.with(Cell::get);
+    let mut f = ptr::null_mut();
+    if e == env && !r.is_null() && ok(unsafe { sys::napi_get_reference_value(env, r, &mut f) }) {
+        return Some(f);
+    }
+    let mut src = ptr::null_mut();
+    let mut f = ptr::null_mut();
+    let mut r = ptr::null_mut();
+    unsafe {
+        if !ok(sys::napi_create_string_utf8(
+            env,
+            PACK.as_ptr().cast(),
+            PACK.len() as isize,
+            &mut src,
+        )) || !ok(sys::napi_run_script(env, src, &mut f))
+            || !ok(sys::napi_create_reference(env, f, 1, &mut r))
+        {
+            clear_exception(env);
+            return None;
+        }
+    }
+    PACKER.with(|c| c.set((env, r)));
+    Some(f)
+}
+
+/// Typed-array scratch of one packer call, owned by JavaScript, read in place.
+struct Scratch {
+    ops: sys::napi_value,
+    nums: sys::napi_value,
+    lens: sys::napi_value,
+    ops_p: *const i32,
+    nums_p: *const f64,
+    lens_p: *const i32,
+}
+
+unsafe fn typed(
+    env: sys::napi_env,
+    kind: sys::napi_typedarray_type,
+    len: usize,
+    size: usize,
+) -> Option<(sys::napi_value, *mut u8)> {
+    let mut data = ptr::null_mut();
+    let mut ab = ptr::null_mut();
+    let mut ta = ptr::null_mut();
+    unsafe {
+        if !ok(sys::napi_create_arraybuffer(env, len * size, &mut data, &mut ab))
+            || !ok(sys::napi_create_typedarray(env, kind, len, ab, 0, &mut ta))
+        {
+            clear_exception(env);
+            return None;
+        }
+    }
+    Some((ta, data.cast()))
+}
+
+impl Scratch {
+    unsafe fn new(env: sys::napi_env) -> Option<Scratch> {
+        let n = CHUNK as usize;
+        let (ops, ops_p) = unsafe { typed(env, sys::TypedarrayType::int32_array, n * 12, 4) }?;
+        let (nums, nums_p) =
+            unsafe { typed(env, sys::TypedarrayType::float64_array, n * 4, 8) }?;
+        let (lens, lens_p) = unsafe { typed(env, sys::TypedarrayType::int32_array, n * 12, 4) }?;
+        Some(Scratch {
+            ops,
+            nums,
+            lens,
+            ops_p: ops_p.cast(),
+            nums_p: nums_p.cast(),
+            lens_p: lens_p.cast(),
+        })
+    }
+}
+
+/// Converted elements of a list and the ones rejected before reaching the core.
+pub(crate) struct FastBatch {
+    model: Model,
+    /// Identity kind names of the model, in order (the packer's `ids`).
+    ids: Vec<String>,
+    batch: TouchpointBatch,
+    /// The list index of each batch row.
+    index: Vec<u32>,
+    /// Elements that were rejected without reaching the core (JSON reader errors).
+    early: Vec<Rejected>,
+    /// UTF-8 of the current slice's strings, and each string's range in it.
+    text: String,
+    spans: Vec<(u32, u32)>,
+    utf16: Vec<u16>,
+    /// JSON text of one element (general path).
+    line: Vec<u8>,
+}
+
+/// A number as the canonical JSON form carries it: the JSON writer writes whole numbers up to
+/// 2^53 as integers (so `-0` becomes `0`) and other finite numbers in their shortest form, which
+/// the core's reader parses back.
+fn json_number(x: f64) -> Option<f64> {
+    if !x.is_finite() {
+        return None;
+    }
+    if x.fract() == 0.0 && x.abs() <= 9_007_199_254_740_992.0 {
+        return Some(x as i64 as f64);
+    }
+    let text = serde_json::to_string(&x).ok()?;
+    serde_json::from_str::<f64>(&text).ok()
+}
+
+/// Decodes UTF-16 (lone surrogates become U+FFFD, as Node-API's UTF-8 does) onto `out`.
+fn push_utf16(out: &mut String, s: &[u16]) {
+    if s.iter().all(|&c| c < 0x80) {
+        out.reserve(s.len());
+        for &c in s {
+            out.push(c as u8 as char);
+        }
+        return;
+    }
+    out.extend(char::decode_utf16(s.iter().copied()).map(|r| r.unwrap_or('\u{FFFD}')));
+}
+
+impl FastBatch {
+    pub(crate) fn new(model: Model) -> FastBatch {
+        let ids = model.identity_kind_names().map(str::to_string).collect();
+        FastBatch {
+            model,
+            ids,
+            batch: TouchpointBatch::new(),
+            index: Vec::new(),
+            early: Vec::new(),
+            text: String::new(),
+            spans: Vec::new(),
+            utf16: Vec::new(),
+            line: Vec::new(),
+        }
+    }
+
+    /// Converts `list[start..end]`, or until `deadline`; returns the index reached.
+    ///
+    /// # Safety
+    /// `env` and `list` (an array) must be valid for the current call on the JavaScript thread.
+    pub(crate) unsafe fn add(
+        &mut self,
+        env: sys::napi_env,
+        writer: &mut Writer,
+        list: sys::napi_value,
+        start: u32,
+        end: u32,
+        deadline: Option<Instant>,
+    ) -> u32 {
+        let mut i = start;
+        let mut scope = ptr::null_mut();
+        unsafe { sys::napi_open_handle_scope(env, &mut scope) };
+        let setup = unsafe { self.setup(env) };
+        while i < end {
+            let reached = match setup {
+                Some((f, ids, ref scratch)) => unsafe {
+                    self.chunk(env, writer, f, ids, scratch, list, i, end.min(i + CHUNK))
+                },
+                None => None,
+            };
+            i = match reached {
+                Some(r) => r,
+                None => {
+                    // No packer: every element takes the general path.
+                    let stop = end.min(i + 64);
+                    for j in i..stop {
+                        unsafe { self.general(env, writer, list, j) };
+                    }
+                    stop
+                }
+            };
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
+            }
+        }
+        unsafe { sys::napi_close_handle_scope(env, scope) };
+        i
+    }
+
+    unsafe fn setup(
+        &self,
+        env: sys::napi_env,
+    ) -> Option<(sys::napi_value, sys::napi_value, Scratch)> {
+        let f = unsafe { packer(env) }?;
+        let mut ids = ptr::null_mut();
+        unsafe { sys::napi_create_array_with_length(env, self.ids.len(), &mut ids) };
+        for (j, name) in self.ids.iter().enumerate() {
+            let mut s = ptr::null_mut();
+            unsafe {
+                sys::napi_create_string_utf8(env, name.as_ptr().cast(), name.len() as isize, &mut s);
+                sys::napi_set_element(env, ids, j as u32, s);
+            }
+        }
+        let scratch = unsafe { Scratch::new(env) }?;
+        Some((f, ids, scratch))
+    }
+
+    /// One packer call on `list[start..end)` and its rows; `None` if the packer failed.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn chunk(
+        &mut self,
+        env: sys::napi_env,
+        writer: &mut Writer,
+        f: sys::napi_value,
+        ids: sys::napi_value,
+        s: &Scratch,
+        list: sys::napi_value,
+        start: u32,
+        end: u32,
+    ) -> Option<u32> {
+        let mut scope = ptr::null_mut();
+        unsafe { sys::napi_open_handle_scope(env, &mut scope) };
+        let r = unsafe { self.chunk_in_scope(env, writer, f, ids, s, list, start, end) };
+        unsafe { sys::napi_close_handle_scope(env, scope) };
+        r
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn chunk_in_scope(
+        &mut self,
+        env: sys::napi_env,
+        writer: &mut Writer,
+        f: sys::napi_value,
+        ids: sys::napi_value,
+        s: &Scratch,
+        list: sys::napi_value,
+        start: u32,
+        end: u32,
+    ) -> Option<u32> {
+        let mut res = ptr::null_mut();
+        let mut a = ptr::null_mut();
+        let mut b = ptr::null_mut();
+        let mut global = ptr::null_mut();
+        let mut ret = ptr::null_mut();
+        unsafe {
+            sys::napi_create_array(env, &mut res);
+            sys::napi_create_uint32(env, start, &mut a);
+            sys::napi_create_uint32(env, end, &mut b);
+            sys::napi_get_global(env, &mut global);
+        }
+        let argv = [list, a, b, ids, s.ops, s.nums, s.lens, res];
+        if !ok(unsafe { sys::napi_call_function(env, global, f, argv.len(), argv.as_ptr(), &mut ret) })
+        {
+            unsafe { clear_exception(env) };
+            return None;
+        }
+        let mut counts = [0u32; 4];
+        for (k, c) in counts.iter_mut().enumerate() {
+            let mut v = ptr::null_mut();
+            unsafe {
+                sys::napi_get_element(env, res, k as u32, &mut v);
+                if !ok(sys::napi_get_value_uint32(env, v, c)) {
+                    clear_exception(env);
+                    return None;
+                }
+            }
+        }
+        let [reached, n_ops, n_nums, n_strs] = counts.map(|c| c as usize);
+        if reached <= start as usize || reached > end as usize {
+            return None;
+        }
+        let mut text = ptr::null_mut();
+        unsafe { sys::napi_get_element(env, res, 4, &mut text) };
+        let mut len = 0usize;
+        if !ok(unsafe { sys::napi_get_value_string_utf16(env, text, ptr::null_mut(), 0, &mut len) }) {
+            unsafe { clear_exception(env) };
+            return None;
+        }
+        self.utf16.clear();
+        self.utf16.reserve(len + 1);
+        let mut got = 0usize;
+        unsafe {
+            sys::napi_get_value_string_utf16(
+                env,
+                text,
+                self.utf16.as_mut_ptr(),
+                len + 1,
+                &mut got,
+            );
+            self.utf16.set_len(got.min(len));
+        }
+        // SAFETY: the typed arrays are alive (held by `s` in an outer scope) and the packer wrote
+        // at most their lengths; the counts it reported are checked against those lengths.
+        let cap = CHUNK as usize;
+        if n_ops > cap * 12 || n_nums > cap * 4 || n_strs > cap * 12 {
+            return None;
+        }
+        let ops = unsafe { std::slice::from_raw_parts(s.ops_p, n_ops) };
+        let nums = unsafe { std::slice::from_raw_parts(s.nums_p, n_nums) };
+        let lens = unsafe { std::slice::from_raw_parts(s.lens_p, n_strs) };
+        self.text.clear();
+        self.spans.clear();
+        let mut at = 0usize;
+        for &l in lens {
+            let l = l.max(0) as usize;
+            let seg = self.utf16.get(at..at + l)?;
+            at += l;
+            let from = self.text.len() as u32;
+            push_utf16(&mut self.text, seg);
+            self.spans.push((from, self.text.len() as u32));
+        }
+        let (mut p, mut ni, mut si) = (0usize, 0usize, 0usize);
+        for i in start..reached as u32 {
+            let fast = unsafe { self.row(ops, nums, &mut p, &mut ni, &mut si) }?;
+            if fast {
+                self.index.push(i);
+            } else {
+                unsafe { self.general(env, writer, list, i) };
+            }
+        }
+        Some(reached as u32)
+    }
+
+    /// Reads one element's codes; `Some(true)` when pushed as a row, `Some(false)` when it must
+    /// take the general path, `None` when the codes are inconsistent.
+    unsafe fn row(
+        &mut self,
+        ops: &[i32],
+        nums: &[f64],
+        p: &mut usize,
+        ni: &mut usize,
+        si: &mut usize,
+    ) -> Option<bool> {
+        let text = &self.text;
+        let spans = &self.spans;
+        let mut next_str = || -> Option<&str> {
+            let (a, b) = *spans.get(*si)?;
+            *si += 1;
+            text.get(a as usize..b as usize)
+        };
+        let mut next_num = || -> Option<f64> {
+            let x = *nums.get(*ni)?;
+            *ni += 1;
+            Some(x)
+        };
+        let mut id = None;
+        let mut channel = None;
+        let mut kind = None;
+        let mut time = None;
+        let mut value = None;
+        let mut keys: SmallVec<[(&str, &str); 2]> = SmallVec::new();
+        let mut props: SmallVec<[(&str, PropValue); 4]> = SmallVec::new();
+        let mut general = false;
+        loop {
+            let op = *ops.get(*p)?;
+            *p += 1;
+            match op {
+                0 => break,
+                1 => return Some(false),
+                2 => id = Some(next_str()?),
+                3 => channel = Some(next_str()?),
+                4 => kind = Some(next_str()?),
+                5 => match Timestamp::parse(next_str()?) {
+                    Some(t) => time = Some(t),
+                    None => general = true,
+                },
+                6 => {
+                    let x = next_num()?;
+                    match (x.is_finite() && x.fract() == 0.0 && x.abs() < 9.0e15)
+                        .then(|| Timestamp::from_millis_checked(x as i64))
+                        .flatten()
+                    {
+                        Some(t) => time = Some(t),
+                        None => general = true,
+                    }
+                }
+                7 => match json_number(next_num()?) {
+                    Some(x) => value = Some(x),
+                    None => general = true,
+                },
+                8 => {
+                    let name = next_str()?;
+                    let v = next_str()?;
+                    props.push((name, PropValue::Str(v.into())));
+                }
+                9 => {
+                    let name = next_str()?;
+                    match json_number(next_num()?) {
+                        Some(x) => props.push((name, PropValue::Num(x))),
+                        None => general = true,
+                    }
+                }
+                10 | 11 => props.push((next_str()?, PropValue::Bool(op == 10))),
+                c if c >= 16 => {
+                    let kind_name = self.ids.get((c - 16) as usize)?;
+                    keys.push((kind_name.as_str(), next_str()?));
+                }
+                _ => return None,
+            }
+        }
+        if general {
+            return Some(false);
+        }
+        let row = Row {
+            id,
+            keys: &keys,
+            channel,
+            kind,
+            at: time,
+            value,
+            properties: &props,
+        };
+        // A capacity error leaves the batch as it was; the general path then reports it.
+        Some(self.batch.push_row(row).is_ok())
+    }
+
+    /// The general path for `list[i]`: canonical JSON, read by the core's JSON reader, added to
+    /// the batch; or rejected at `i` with the error the JSON path gives.
+    ///
+    /// # Safety
+    /// `env` and `list` must be valid for the current call on the JavaScript thread.
+    unsafe fn general(
+        &mut self,
+        env: sys::napi_env,
+        writer: &mut Writer,
+        list: sys::napi_value,
+        i: u32,
+    ) {
+        let r = unsafe { self.read_json(env, writer, list, i) }
+            .and_then(|()| {
+                let text = std::str::from_utf8(&self.line).expect("the writer writes UTF-8");
+                jornada::Touchpoint::from_json(&self.model, text)
+            })
+            .and_then(|tp| self.batch.push(&tp));
+        match r {
+            Ok(()) => self.index.push(i),
+            Err(e) => self.early.push(Rejected {
+                index: i as usize,
+                error: e.at_index(i as usize),
+            }),
+        }
+    }
+
+    /// Writes `list[i]` as canonical JSON into `self.line`.
+    unsafe fn read_json(
+        &mut self,
+        env: sys::napi_env,
+        writer: &mut Writer,
+        list: sys::napi_value,
+        i: u32,
+    ) -> Result<(), Error> {
+        let mut scope = ptr::null_mut();
+        unsafe { sys::napi_open_handle_scope(env, &mut scope) };
+        self.line.clear();
+        let mut value = ptr::null_mut();
+        let r = if ok(unsafe { sys::napi_get_element(env, list, i, &mut value) }) {
+            unsafe { writer.touchpoint(env, value, &mut self.line) }.map_err(|Fail(e)| e)
+        } else {
+            unsafe { clear_exception(env) };
+            Err(Error::InvalidValue {
+                loc: jornada::Location::default(),
+                message: "reading the list element threw".into(),
+            })
+        };
+        unsafe { sys::napi_close_handle_scope(env, scope) };
+        r
+    }
+
+    /// Ingests the batch in one core call (on any thread). Rejections carry list indexes; those
+    /// of batch rows still need [`FastBatch::fix_rejected`] on the JavaScript thread.
+    pub(crate) fn apply(self, engine: &mut jornada::Engine) -> Applied {
+        let mut out = engine.ingest_columns(&self.batch);
+        for r in &mut out.rejected {
+            let i = self.index[r.index] as usize;
+            r.index = i;
+            r.error = r.error.clone().at_index(i);
+        }
+        Applied {
+            out,
+            early: self.early,
+            model: self.model,
+        }
+    }
+}
+
+/// A batch applied, its early rejections not yet merged.
+pub struct Applied {
+    out: jornada::Outcome,
+    early: Vec<Rejected>,
+    model: Model,
+}
+
+impl Applied {
+    /// Gives each rejected row the JSON path's error for its element (see the module docs) and
+    /// merges the early rejections; returns the outcome.
+    ///
+    /// # Safety
+    /// `env` and `list` (the array the batch was read from, unchanged) must be valid for the
+    /// current call on the JavaScript thread.
+    pub(crate) unsafe fn finish(
+        mut self,
+        env: sys::napi_env,
+        writer: &mut Writer,
+        list: sys::napi_value,
+    ) -> jornada::Outcome {
+        if !self.out.rejected.is_empty() {
+            let mut fb = FastBatch::new(self.model.clone());
+            for r in &mut self.out.rejected {
+                let i = r.index as u32;
+                let e = unsafe { fb.read_json(env, writer, list, i) }.and_then(|()| {
+                    let text = std::str::from_utf8(&fb.line).expect("the writer writes UTF-8");
+                    jornada::Touchpoint::from_json(&self.model, text).map(|_| ())
+                });
+                if let Err(e) = e {
+                    r.error = e.at_index(i as usize);
+                }
+            }
+        }
+        let mut out = self.out;
+        if !self.early.is_empty() {
+            out.rejected.extend(self.early);
+            out.rejected.sort_by_key(|r| r.index);
+        }
+        out
+    }
+}
