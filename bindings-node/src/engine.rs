@@ -205,9 +205,8 @@ impl Engine {
     #[napi(ts_args_type = "columns: TouchpointColumns")]
     pub fn ingest_columns(&self, env: Env, columns: Unknown) -> napi::Result<Outcome> {
         run(&env, || {
-            let lines = crate::columns::lines(&columns)?;
-            self.shared
-                .with(|e| Ok(Outcome::new(crate::columns::apply(e, &lines))))
+            let table = crate::columns::table(&columns)?;
+            self.shared.with(|e| Ok(Outcome::new(table.apply(e)?)))
         })
     }
 
