@@ -8,8 +8,8 @@
 //! the event loop is never blocked on the lock and calls are never reordered.
 
 use crate::args;
-use crate::fast::{Applied, FastBatch};
 use crate::errors::{busy, guard, poisoned, run, to_js, Failure, Res};
+use crate::fast::{Applied, FastBatch};
 use crate::model::Model;
 use crate::outcome::{CustomerView, Erasure, Outcome};
 use crate::to_json::{Fail, Writer};

@@ -40,79 +40,83 @@ use std::time::Instant;
 /// value (a number each); `8` property with a string (name, value: two strings), `9` with a number
 /// (name; a number), `10`/`11` with `true`/`false` (name); `16 + j` identity kind `ids[j]` (a
 /// string). Fields come in the object's own key order (`Object.keys`, as the JSON writer reads
-/// them); `undefined` values are absent and `null` ones are where JSON reads `null` as absent.
+/// them: own enumerable keys; `for-in` is used, and a polluted `Object.prototype` sends every
+/// element to the general path); `undefined` values are absent and `null` ones are where JSON
+/// reads `null` as absent.
 pub(crate) const PACK: &str = r#"(function () {
   'use strict';
-  var OP = Object.prototype, DP = Date.prototype, getProto = Object.getPrototypeOf, keys = Object.keys;
+  var OP = Object.prototype, DP = Date.prototype, getProto = Object.getPrototypeOf;
   var getTime = Date.prototype.getTime;
   return function pack(list, start, end, ids, ops, nums, lens, res) {
-    var idc = Object.create(null), j;
+    var idc = Object.create(null), j, k;
     for (j = 0; j < ids.length; j++) idc[ids[j]] = 16 + j;
-    var strs = [], o = 0, nn = 0, ns = 0, OC = ops.length - 1, NC = nums.length, SC = lens.length;
-    function str (s) { strs.push(s); lens[ns++] = s.length; }
-    function row (t) {
-      if (t === null || typeof t !== 'object' || getProto(t) !== OP) return false;
-      var ks = keys(t);
-      for (var k = 0; k < ks.length; k++) {
-        var key = ks[k], v = t[key];
-        if (v === undefined) continue;
-        switch (key) {
-          case 'id':
-            if (v === null) break;
-            if (typeof v !== 'string') return false;
-            ops[o++] = 2; str(v); break;
-          case 'channel':
-            if (typeof v !== 'string') return false;
-            ops[o++] = 3; str(v); break;
-          case 'kind':
-            if (typeof v !== 'string') return false;
-            ops[o++] = 4; str(v); break;
-          case 'at':
-            if (typeof v === 'string') { ops[o++] = 5; str(v); }
-            else if (typeof v === 'number') { ops[o++] = 6; nums[nn++] = v; }
-            else if (v !== null && typeof v === 'object' && getProto(v) === DP) { ops[o++] = 6; nums[nn++] = getTime.call(v); }
-            else return false;
-            break;
-          case 'value':
-            if (v === null) break;
-            if (typeof v !== 'number') return false;
-            ops[o++] = 7; nums[nn++] = v; break;
-          case 'properties':
-            if (v === null) break;
-            if (typeof v !== 'object' || getProto(v) !== OP) return false;
-            var pk = keys(v);
-            for (var q = 0; q < pk.length; q++) {
-              var name = pk[q], pv = v[name];
-              if (pv === undefined || pv === null) continue;
-              if (typeof pv === 'string') { ops[o++] = 8; str(name); str(pv); }
-              else if (typeof pv === 'number') { ops[o++] = 9; str(name); nums[nn++] = pv; }
-              else if (typeof pv === 'boolean') { ops[o++] = pv ? 10 : 11; str(name); }
-              else return false;
-            }
-            break;
-          default:
-            var c = idc[key];
-            if (c === undefined) return false;
-            if (v === null) break;
-            if (typeof v !== 'string') return false;
-            ops[o++] = c; str(v);
-        }
-      }
-      ops[o++] = 0;
-      return true;
-    }
+    var polluted = false;
+    for (k in OP) { polluted = true; break; }
+    var text = '', o = 0, nn = 0, ns = 0, OC = ops.length - 1, NC = nums.length, SC = lens.length;
     var i = start;
     for (; i < end; i++) {
-      var o0 = o, nn0 = nn, ns0 = ns, s0 = strs.length, ok;
-      try { ok = row(list[i]); } catch (e) { ok = false; }
-      if (ok && (o > OC || nn > NC || ns > SC)) {
-        o = o0; nn = nn0; ns = ns0; strs.length = s0;
-        if (o0 > 0) break;
-        ok = false;
+      var o0 = o, nn0 = nn, ns0 = ns, text0 = text, ok = true;
+      try {
+        var t = list[i];
+        if (polluted || t === null || typeof t !== 'object' || getProto(t) !== OP) ok = false;
+        else {
+          fields: for (var key in t) {
+            var v = t[key];
+            if (v === undefined) continue;
+            switch (key) {
+              case 'id':
+                if (v === null) break;
+                if (typeof v !== 'string') { ok = false; break fields; }
+                ops[o++] = 2; text += v; lens[ns++] = v.length; break;
+              case 'channel':
+                if (typeof v !== 'string') { ok = false; break fields; }
+                ops[o++] = 3; text += v; lens[ns++] = v.length; break;
+              case 'kind':
+                if (typeof v !== 'string') { ok = false; break fields; }
+                ops[o++] = 4; text += v; lens[ns++] = v.length; break;
+              case 'at':
+                if (typeof v === 'number') { ops[o++] = 6; nums[nn++] = v; }
+                else if (typeof v === 'string') { ops[o++] = 5; text += v; lens[ns++] = v.length; }
+                else if (v !== null && typeof v === 'object' && getProto(v) === DP) { ops[o++] = 6; nums[nn++] = getTime.call(v); }
+                else { ok = false; break fields; }
+                break;
+              case 'value':
+                if (v === null) break;
+                if (typeof v !== 'number') { ok = false; break fields; }
+                ops[o++] = 7; nums[nn++] = v; break;
+              case 'properties':
+                if (v === null) break;
+                if (typeof v !== 'object' || getProto(v) !== OP) { ok = false; break fields; }
+                for (var name in v) {
+                  var pv = v[name];
+                  if (pv === undefined || pv === null) continue;
+                  if (typeof pv === 'string') { ops[o++] = 8; text += name; lens[ns++] = name.length; text += pv; lens[ns++] = pv.length; }
+                  else if (typeof pv === 'number') { ops[o++] = 9; text += name; lens[ns++] = name.length; nums[nn++] = pv; }
+                  else if (typeof pv === 'boolean') { ops[o++] = pv ? 10 : 11; text += name; lens[ns++] = name.length; }
+                  else { ok = false; break fields; }
+                }
+                break;
+              default:
+                var c = idc[key];
+                if (c === undefined) { ok = false; break fields; }
+                if (v === null) break;
+                if (typeof v !== 'string') { ok = false; break fields; }
+                ops[o++] = c; text += v; lens[ns++] = v.length;
+            }
+          }
+        }
+      } catch (e) { ok = false; }
+      if (ok) {
+        ops[o++] = 0;
+        if (o > OC || nn > NC || ns > SC) {
+          o = o0; nn = nn0; ns = ns0; text = text0;
+          if (o0 > 0) break;
+          ok = false;
+        }
       }
-      if (!ok) { o = o0; nn = nn0; ns = ns0; strs.length = s0; ops[o++] = 1; }
+      if (!ok) { o = o0; nn = nn0; ns = ns0; text = text0; ops[o++] = 1; }
     }
-    res[0] = i; res[1] = o; res[2] = nn; res[3] = ns; res[4] = strs.join('');
+    res[0] = i; res[1] = o; res[2] = nn; res[3] = ns; res[4] = text;
   };
 })()"#;
 
@@ -185,8 +189,12 @@ unsafe fn typed(
     let mut ab = ptr::null_mut();
     let mut ta = ptr::null_mut();
     unsafe {
-        if !ok(sys::napi_create_arraybuffer(env, len * size, &mut data, &mut ab))
-            || !ok(sys::napi_create_typedarray(env, kind, len, ab, 0, &mut ta))
+        if !ok(sys::napi_create_arraybuffer(
+            env,
+            len * size,
+            &mut data,
+            &mut ab,
+        )) || !ok(sys::napi_create_typedarray(env, kind, len, ab, 0, &mut ta))
         {
             clear_exception(env);
             return None;
@@ -199,8 +207,7 @@ impl Scratch {
     unsafe fn new(env: sys::napi_env) -> Option<Scratch> {
         let n = CHUNK as usize;
         let (ops, ops_p) = unsafe { typed(env, sys::TypedarrayType::int32_array, n * 12, 4) }?;
-        let (nums, nums_p) =
-            unsafe { typed(env, sys::TypedarrayType::float64_array, n * 4, 8) }?;
+        let (nums, nums_p) = unsafe { typed(env, sys::TypedarrayType::float64_array, n * 4, 8) }?;
         let (lens, lens_p) = unsafe { typed(env, sys::TypedarrayType::int32_array, n * 12, 4) }?;
         Some(Scratch {
             ops,
@@ -326,7 +333,12 @@ impl FastBatch {
         for (j, name) in self.ids.iter().enumerate() {
             let mut s = ptr::null_mut();
             unsafe {
-                sys::napi_create_string_utf8(env, name.as_ptr().cast(), name.len() as isize, &mut s);
+                sys::napi_create_string_utf8(
+                    env,
+                    name.as_ptr().cast(),
+                    name.len() as isize,
+                    &mut s,
+                );
                 sys::napi_set_element(env, ids, j as u32, s);
             }
         }
@@ -378,8 +390,9 @@ impl FastBatch {
             sys::napi_get_global(env, &mut global);
         }
         let argv = [list, a, b, ids, s.ops, s.nums, s.lens, res];
-        if !ok(unsafe { sys::napi_call_function(env, global, f, argv.len(), argv.as_ptr(), &mut ret) })
-        {
+        if !ok(unsafe {
+            sys::napi_call_function(env, global, f, argv.len(), argv.as_ptr(), &mut ret)
+        }) {
             unsafe { clear_exception(env) };
             return None;
         }
@@ -401,7 +414,8 @@ impl FastBatch {
         let mut text = ptr::null_mut();
         unsafe { sys::napi_get_element(env, res, 4, &mut text) };
         let mut len = 0usize;
-        if !ok(unsafe { sys::napi_get_value_string_utf16(env, text, ptr::null_mut(), 0, &mut len) }) {
+        if !ok(unsafe { sys::napi_get_value_string_utf16(env, text, ptr::null_mut(), 0, &mut len) })
+        {
             unsafe { clear_exception(env) };
             return None;
         }
@@ -409,13 +423,7 @@ impl FastBatch {
         self.utf16.reserve(len + 1);
         let mut got = 0usize;
         unsafe {
-            sys::napi_get_value_string_utf16(
-                env,
-                text,
-                self.utf16.as_mut_ptr(),
-                len + 1,
-                &mut got,
-            );
+            sys::napi_get_value_string_utf16(env, text, self.utf16.as_mut_ptr(), len + 1, &mut got);
             self.utf16.set_len(got.min(len));
         }
         // SAFETY: the typed arrays are alive (held by `s` in an outer scope) and the packer wrote
@@ -430,13 +438,27 @@ impl FastBatch {
         self.text.clear();
         self.spans.clear();
         let mut at = 0usize;
-        for &l in lens {
-            let l = l.max(0) as usize;
-            let seg = self.utf16.get(at..at + l)?;
-            at += l;
-            let from = self.text.len() as u32;
-            push_utf16(&mut self.text, seg);
-            self.spans.push((from, self.text.len() as u32));
+        if self.utf16.iter().all(|&c| c < 0x80) {
+            // ASCII: UTF-8 offsets are UTF-16 offsets.
+            self.text
+                .extend(self.utf16.iter().map(|&c| c as u8 as char));
+            for &l in lens {
+                let l = l.max(0) as usize;
+                if at + l > self.utf16.len() {
+                    return None;
+                }
+                self.spans.push((at as u32, (at + l) as u32));
+                at += l;
+            }
+        } else {
+            for &l in lens {
+                let l = l.max(0) as usize;
+                let seg = self.utf16.get(at..at + l)?;
+                at += l;
+                let from = self.text.len() as u32;
+                push_utf16(&mut self.text, seg);
+                self.spans.push((from, self.text.len() as u32));
+            }
         }
         let (mut p, mut ni, mut si) = (0usize, 0usize, 0usize);
         for i in start..reached as u32 {
