@@ -79,7 +79,7 @@ impl Cells {
     fn write(&self, row: usize, out: &mut Vec<u8>) -> bool {
         match self.cells[row] {
             Cell::Absent => return false,
-            Cell::Str(a, b) => write_str(out, self.data[a as usize..b as usize].as_bytes()),
+            Cell::Str(a, b) => write_str(out, &self.data.as_bytes()[a as usize..b as usize]),
             Cell::Num(x) => write_num(out, x),
             Cell::Int(i) => write_int(out, i),
             Cell::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),

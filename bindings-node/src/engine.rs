@@ -146,16 +146,17 @@ impl Engine {
 
     /// Ingests one touchpoint and returns what it caused. An invalid touchpoint throws an `Error`
     /// with its `code` and `path` (e.g. `unknown_event_kind`, `kind`), and changes nothing.
-    #[napi(ts_args_type = "touchpoint: Touchpoint")]
-    pub fn ingest(&mut self, env: Env, touchpoint: Unknown) -> napi::Result<Outcome> {
+    #[napi(ts_args_type = "touchpoint: Touchpoint", ts_return_type = "Outcome")]
+    pub fn ingest(&mut self, env: Env, touchpoint: Unknown) -> napi::Result<Unknown<'static>> {
         let (writer, line, shared) = (&mut self.writer, &mut self.line, &self.shared);
-        run(&env, || {
+        let out = run(&env, || {
             line.clear();
             unsafe { writer.touchpoint(env.raw(), touchpoint.raw(), line) }
                 .map_err(|Fail(e)| Failure::Core(e))?;
             let text = std::str::from_utf8(line).expect("the writer writes UTF-8");
-            shared.with(|e| Ok(Outcome::new(e.ingest_json(text)?)))
-        })
+            shared.with(|e| Ok(e.ingest_json(text)?))
+        })?;
+        crate::outcome::value(&env, out)
     }
 
     /// Ingests a list of touchpoints in one call. Every valid one is applied in order; the others
@@ -299,12 +300,13 @@ impl Engine {
     }
 
     /// Moves event time forward to `at` (never backward) and fires the timeouts due by then.
-    #[napi(ts_args_type = "at: Timestamp")]
-    pub fn advance_to(&self, env: Env, at: Unknown) -> napi::Result<Outcome> {
-        run(&env, || {
+    #[napi(ts_args_type = "at: Timestamp", ts_return_type = "Outcome")]
+    pub fn advance_to(&self, env: Env, at: Unknown) -> napi::Result<Unknown<'static>> {
+        let out = run(&env, || {
             let t = args::timestamp(&at, "at")?;
-            self.shared.with(|e| Ok(Outcome::new(e.advance_to(t))))
-        })
+            self.shared.with(|e| Ok(e.advance_to(t)))
+        })?;
+        crate::outcome::value(&env, out)
     }
 
     /// Records a consent change for a customer and channel at an event time (a customer not yet

@@ -171,6 +171,8 @@ unsafe fn packer(env: sys::napi_env) -> Option<sys::napi_value> {
 
 /// Typed-array scratch of one packer call, owned by JavaScript, read in place.
 struct Scratch {
+    /// The rows it was sized for.
+    rows: usize,
     ops: sys::napi_value,
     nums: sys::napi_value,
     lens: sys::napi_value,
@@ -204,12 +206,14 @@ unsafe fn typed(
 }
 
 impl Scratch {
-    unsafe fn new(env: sys::napi_env) -> Option<Scratch> {
-        let n = CHUNK as usize;
+    /// Room for `rows` plain touchpoints of a few fields (a chunk stops early when full).
+    unsafe fn new(env: sys::napi_env, rows: u32) -> Option<Scratch> {
+        let n = rows.clamp(16, CHUNK) as usize;
         let (ops, ops_p) = unsafe { typed(env, sys::TypedarrayType::int32_array, n * 12, 4) }?;
         let (nums, nums_p) = unsafe { typed(env, sys::TypedarrayType::float64_array, n * 4, 8) }?;
         let (lens, lens_p) = unsafe { typed(env, sys::TypedarrayType::int32_array, n * 12, 4) }?;
         Some(Scratch {
+            rows: n,
             ops,
             nums,
             lens,
@@ -296,7 +300,7 @@ impl FastBatch {
         let mut i = start;
         let mut scope = ptr::null_mut();
         unsafe { sys::napi_open_handle_scope(env, &mut scope) };
-        let setup = unsafe { self.setup(env) };
+        let setup = unsafe { self.setup(env, end.saturating_sub(start)) };
         while i < end {
             let reached = match setup {
                 Some((f, ids, ref scratch)) => unsafe {
@@ -326,6 +330,7 @@ impl FastBatch {
     unsafe fn setup(
         &self,
         env: sys::napi_env,
+        rows: u32,
     ) -> Option<(sys::napi_value, sys::napi_value, Scratch)> {
         let f = unsafe { packer(env) }?;
         let mut ids = ptr::null_mut();
@@ -342,7 +347,7 @@ impl FastBatch {
                 sys::napi_set_element(env, ids, j as u32, s);
             }
         }
-        let scratch = unsafe { Scratch::new(env) }?;
+        let scratch = unsafe { Scratch::new(env, rows) }?;
         Some((f, ids, scratch))
     }
 
@@ -428,7 +433,7 @@ impl FastBatch {
         }
         // SAFETY: the typed arrays are alive (held by `s` in an outer scope) and the packer wrote
         // at most their lengths; the counts it reported are checked against those lengths.
-        let cap = CHUNK as usize;
+        let cap = s.rows;
         if n_ops > cap * 12 || n_nums > cap * 4 || n_strs > cap * 12 {
             return None;
         }
