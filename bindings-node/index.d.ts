@@ -391,8 +391,8 @@ export declare class Model {
 /**
  * What one engine call caused: a net delta (see the jornada README, "Semantics").
  *
- * An empty outcome returned by `ingest` or `advanceTo` is a shared frozen object (check
- * `isEmpty`; do not add properties to outcomes).
+ * An empty outcome returned by `ingest`, `ingestMany` or `advanceTo` is a shared frozen object
+ * (check `isEmpty`; do not add properties to outcomes).
  *
  * The lists are converted to JavaScript objects when first read, then kept: a bulk call whose
  * outputs are not all read pays nothing for them. `JSON.stringify(outcome)` gives every list.

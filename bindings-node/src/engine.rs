@@ -162,19 +162,25 @@ impl Engine {
     /// Ingests a list of touchpoints in one call. Every valid one is applied in order; the others
     /// are listed in `rejected` with their index and error code, and change nothing. Outputs
     /// emitted and retracted within the call cancel out.
-    #[napi(ts_args_type = "touchpoints: ReadonlyArray<Touchpoint>")]
-    pub fn ingest_many(&mut self, env: Env, touchpoints: Unknown) -> napi::Result<Outcome> {
+    #[napi(
+        ts_args_type = "touchpoints: ReadonlyArray<Touchpoint>",
+        ts_return_type = "Outcome"
+    )]
+    pub fn ingest_many(
+        &mut self,
+        env: Env,
+        touchpoints: Unknown,
+    ) -> napi::Result<Unknown<'static>> {
         let (writer, shared) = (&mut self.writer, &self.shared);
-        run(&env, || {
+        let out = run(&env, || {
             let n = list_len(&touchpoints)?;
             let model = shared.with(|e| Ok(e.model().clone()))?;
             let mut batch = FastBatch::new(model);
             unsafe { batch.add(env.raw(), writer, touchpoints.raw(), 0, n, None) };
             let applied = shared.with(|e| Ok(batch.apply(e)))?;
-            Ok(Outcome::new(unsafe {
-                applied.finish(env.raw(), writer, touchpoints.raw())
-            }))
-        })
+            Ok(unsafe { applied.finish(env.raw(), writer, touchpoints.raw()) })
+        })?;
+        crate::outcome::value(&env, out)
     }
 
     /// Ingests newline-delimited JSON (one touchpoint per line, blank lines skipped), the fastest

@@ -122,6 +122,8 @@ pub(crate) const PACK: &str = r#"(function () {
 
 /// Elements per packer call.
 const CHUNK: u32 = 4096;
+/// Lists shorter than this take the general path.
+const SMALL: u32 = 16;
 
 fn ok(s: sys::napi_status) -> bool {
     s == sys::Status::napi_ok
@@ -300,11 +302,17 @@ impl FastBatch {
         let mut i = start;
         let mut scope = ptr::null_mut();
         unsafe { sys::napi_open_handle_scope(env, &mut scope) };
-        let setup = unsafe { self.setup(env, end.saturating_sub(start)) };
+        // Setting the packer up costs more than the general path for a few elements.
+        let setup = match end.saturating_sub(start) >= SMALL {
+            true => unsafe { self.setup(env, end.saturating_sub(start)) },
+            false => None,
+        };
+        // Time-sliced calls (the async driver) check the clock more often.
+        let chunk = if deadline.is_some() { CHUNK / 4 } else { CHUNK };
         while i < end {
             let reached = match setup {
                 Some((f, ids, ref scratch)) => unsafe {
-                    self.chunk(env, writer, f, ids, scratch, list, i, end.min(i + CHUNK))
+                    self.chunk(env, writer, f, ids, scratch, list, i, end.min(i + chunk))
                 },
                 None => None,
             };
