@@ -9,7 +9,7 @@
 
 use crate::args;
 use crate::errors::{busy, guard, poisoned, run, to_js, Failure, Res};
-use crate::fast::{Applied, FastBatch};
+use crate::fast::{Applied, FastBatch, One};
 use crate::model::Model;
 use crate::outcome::{CustomerView, Erasure, Outcome};
 use crate::to_json::{Fail, Writer};
@@ -78,11 +78,13 @@ pub struct Engine {
     shared: Arc<Shared>,
     writer: Writer,
     line: Vec<u8>,
+    one: One,
 }
 
 impl Engine {
     fn wrap(engine: jornada::Engine) -> Engine {
         Engine {
+            one: One::new(engine.model()),
             shared: Shared::new(engine),
             writer: Writer::default(),
             line: Vec::new(),
@@ -148,8 +150,26 @@ impl Engine {
     /// with its `code` and `path` (e.g. `unknown_event_kind`, `kind`), and changes nothing.
     #[napi(ts_args_type = "touchpoint: Touchpoint", ts_return_type = "Outcome")]
     pub fn ingest(&mut self, env: Env, touchpoint: Unknown) -> napi::Result<Unknown<'static>> {
-        let (writer, line, shared) = (&mut self.writer, &mut self.line, &self.shared);
+        let (writer, line, shared, one) = (
+            &mut self.writer,
+            &mut self.line,
+            &self.shared,
+            &mut self.one,
+        );
         let out = run(&env, || {
+            // A plain touchpoint goes to the core as a row; anything else, and a touchpoint the
+            // core rejects, as canonical JSON (so the error is the JSON reader's, as always; a
+            // rejected touchpoint changed nothing).
+            let fast = unsafe {
+                one.with_row(env.raw(), touchpoint.raw(), |row| {
+                    shared.with(|e| Ok(e.ingest_row(row)))
+                })
+            };
+            match fast {
+                Some(Ok(Ok(out))) => return Ok(out),
+                Some(Err(f)) => return Err(f),
+                Some(Ok(Err(_))) | None => {}
+            }
             line.clear();
             unsafe { writer.touchpoint(env.raw(), touchpoint.raw(), line) }
                 .map_err(|Fail(e)| Failure::Core(e))?;

@@ -31,25 +31,26 @@ use std::cell::Cell;
 use std::ptr;
 use std::time::Instant;
 
-/// The packer. `pack(list, start, end, ids, ops, nums, lens, res)` converts `list[start..end)`
-/// (stopping early when a typed array is full) and sets `res` to `[reached, ops used, numbers
-/// used, strings used, joined strings]`.
+/// The packer. `pack(list, hdr, ops, nums, lens, one)` converts `list[hdr[0]..hdr[1])`, or
+/// `one` as the only element when `list` is `null` (stopping early when a typed array is full),
+/// sets `hdr` to `[reached, ops used, numbers used, strings
+/// used]` and returns the strings joined.
 ///
 /// Codes in `ops`, per element: `1` alone (take the general path), or fields followed by `0`:
 /// `2` id, `3` channel, `4` kind, `5` time as text (a string each); `6` time as a number, `7`
 /// value (a number each); `8` property with a string (name, value: two strings), `9` with a number
-/// (name; a number), `10`/`11` with `true`/`false` (name); `16 + j` identity kind `ids[j]` (a
-/// string). Fields come in the object's own key order (`Object.keys`, as the JSON writer reads
-/// them: own enumerable keys; `for-in` is used, and a polluted `Object.prototype` sends every
-/// element to the general path); `undefined` values are absent and `null` ones are where JSON
-/// reads `null` as absent.
+/// (name; a number), `10`/`11` with `true`/`false` (name); `14` any other field with `null`
+/// (its name), `15` any other field with a string (name, value): an identity kind of the model,
+/// or an unknown field (Rust sends such elements to the general path). Fields come in the
+/// object's own key order (as the JSON writer reads them: own enumerable keys; `for-in` is used,
+/// and a polluted `Object.prototype` sends every element to the general path); `undefined`
+/// values are absent and `null` ones are where JSON reads `null` as absent.
 pub(crate) const PACK: &str = r#"(function () {
   'use strict';
   var OP = Object.prototype, DP = Date.prototype, getProto = Object.getPrototypeOf;
   var getTime = Date.prototype.getTime;
-  return function pack(list, start, end, ids, ops, nums, lens, res) {
-    var idc = Object.create(null), j, k;
-    for (j = 0; j < ids.length; j++) idc[ids[j]] = 16 + j;
+  return function pack(list, hdr, ops, nums, lens, one) {
+    var start = hdr[0], end = hdr[1], k;
     var polluted = false;
     for (k in OP) { polluted = true; break; }
     var text = '', o = 0, nn = 0, ns = 0, OC = ops.length - 1, NC = nums.length, SC = lens.length;
@@ -57,7 +58,7 @@ pub(crate) const PACK: &str = r#"(function () {
     for (; i < end; i++) {
       var o0 = o, nn0 = nn, ns0 = ns, text0 = text, ok = true;
       try {
-        var t = list[i];
+        var t = list === null ? one : list[i];
         if (polluted || t === null || typeof t !== 'object' || getProto(t) !== OP) ok = false;
         else {
           fields: for (var key in t) {
@@ -97,11 +98,9 @@ pub(crate) const PACK: &str = r#"(function () {
                 }
                 break;
               default:
-                var c = idc[key];
-                if (c === undefined) { ok = false; break fields; }
-                if (v === null) break;
+                if (v === null) { ops[o++] = 14; text += key; lens[ns++] = key.length; break; }
                 if (typeof v !== 'string') { ok = false; break fields; }
-                ops[o++] = c; text += v; lens[ns++] = v.length;
+                ops[o++] = 15; text += key; lens[ns++] = key.length; text += v; lens[ns++] = v.length;
             }
           }
         }
@@ -116,7 +115,8 @@ pub(crate) const PACK: &str = r#"(function () {
       }
       if (!ok) { o = o0; nn = nn0; ns = ns0; text = text0; ops[o++] = 1; }
     }
-    res[0] = i; res[1] = o; res[2] = nn; res[3] = ns; res[4] = text;
+    hdr[0] = i; hdr[1] = o; hdr[2] = nn; hdr[3] = ns;
+    return text;
   };
 })()"#;
 
@@ -171,13 +171,15 @@ unsafe fn packer(env: sys::napi_env) -> Option<sys::napi_value> {
     Some(f)
 }
 
-/// Typed-array scratch of one packer call, owned by JavaScript, read in place.
+/// Typed-array scratch of packer calls, owned by JavaScript, read in place.
 struct Scratch {
     /// The rows it was sized for.
     rows: usize,
+    hdr: sys::napi_value,
     ops: sys::napi_value,
     nums: sys::napi_value,
     lens: sys::napi_value,
+    hdr_p: *mut i32,
     ops_p: *const i32,
     nums_p: *const f64,
     lens_p: *const i32,
@@ -211,18 +213,332 @@ impl Scratch {
     /// Room for `rows` plain touchpoints of a few fields (a chunk stops early when full).
     unsafe fn new(env: sys::napi_env, rows: u32) -> Option<Scratch> {
         let n = rows.clamp(16, CHUNK) as usize;
-        let (ops, ops_p) = unsafe { typed(env, sys::TypedarrayType::int32_array, n * 12, 4) }?;
+        let i32s = sys::TypedarrayType::int32_array;
+        let (hdr, hdr_p) = unsafe { typed(env, i32s, 4, 4) }?;
+        let (ops, ops_p) = unsafe { typed(env, i32s, n * 12, 4) }?;
         let (nums, nums_p) = unsafe { typed(env, sys::TypedarrayType::float64_array, n * 4, 8) }?;
-        let (lens, lens_p) = unsafe { typed(env, sys::TypedarrayType::int32_array, n * 12, 4) }?;
+        let (lens, lens_p) = unsafe { typed(env, i32s, n * 12, 4) }?;
         Some(Scratch {
             rows: n,
+            hdr,
             ops,
             nums,
             lens,
+            hdr_p: hdr_p.cast(),
             ops_p: ops_p.cast(),
             nums_p: nums_p.cast(),
             lens_p: lens_p.cast(),
         })
+    }
+
+    /// Calls the packer `f` on `list[start..end)` (`list` null: on `one` alone) and decodes its
+    /// strings into `dec`; returns the index reached, the codes and the numbers. `None` if the
+    /// packer failed or reported impossible counts.
+    ///
+    /// # Safety
+    /// `env` and the values must be valid for the current call on the JavaScript thread, and
+    /// the scratch's typed arrays alive.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn call(
+        &self,
+        env: sys::napi_env,
+        f: sys::napi_value,
+        list: sys::napi_value,
+        one: sys::napi_value,
+        start: u32,
+        end: u32,
+        dec: &mut Decoded,
+    ) -> Option<(u32, &[i32], &[f64])> {
+        let mut recv = ptr::null_mut();
+        let mut ret = ptr::null_mut();
+        unsafe {
+            *self.hdr_p = start as i32;
+            *self.hdr_p.add(1) = end as i32;
+            sys::napi_get_undefined(env, &mut recv);
+        }
+        let argv = [list, self.hdr, self.ops, self.nums, self.lens, one];
+        if !ok(unsafe {
+            sys::napi_call_function(env, recv, f, argv.len(), argv.as_ptr(), &mut ret)
+        }) {
+            unsafe { clear_exception(env) };
+            return None;
+        }
+        // SAFETY: the packer wrote the header and at most the typed arrays' lengths; the counts
+        // it reported are checked against those lengths.
+        let hdr = unsafe { std::slice::from_raw_parts(self.hdr_p, 4) };
+        let [reached, n_ops, n_nums, n_strs] =
+            [hdr[0], hdr[1], hdr[2], hdr[3]].map(|c| c.max(0) as usize);
+        let cap = self.rows;
+        if reached <= start as usize
+            || reached > end as usize
+            || n_ops > cap * 12
+            || n_nums > cap * 4
+            || n_strs > cap * 12
+        {
+            return None;
+        }
+        let ops = unsafe { std::slice::from_raw_parts(self.ops_p, n_ops) };
+        let nums = unsafe { std::slice::from_raw_parts(self.nums_p, n_nums) };
+        let lens = unsafe { std::slice::from_raw_parts(self.lens_p, n_strs) };
+        unsafe { dec.read(env, ret, lens) }?;
+        Some((reached as u32, ops, nums))
+    }
+}
+
+/// The strings of a packer call, as UTF-8.
+#[derive(Default)]
+pub(crate) struct Decoded {
+    text: String,
+    /// Each string's range in `text`.
+    spans: Vec<(u32, u32)>,
+    utf16: Vec<u16>,
+}
+
+impl Decoded {
+    /// Reads the joined string `v` and cuts it by the UTF-16 lengths `lens`.
+    unsafe fn read(&mut self, env: sys::napi_env, v: sys::napi_value, lens: &[i32]) -> Option<()> {
+        if self.utf16.capacity() < 256 {
+            self.utf16.reserve(256);
+        }
+        let mut got = 0usize;
+        let cap = self.utf16.capacity();
+        if !ok(unsafe {
+            sys::napi_get_value_string_utf16(env, v, self.utf16.as_mut_ptr(), cap, &mut got)
+        }) {
+            unsafe { clear_exception(env) };
+            return None;
+        }
+        if got + 1 >= cap {
+            // Possibly cut short: ask for the length, then read it all.
+            let mut len = 0usize;
+            unsafe { sys::napi_get_value_string_utf16(env, v, ptr::null_mut(), 0, &mut len) };
+            self.utf16.clear();
+            self.utf16.reserve(len + 1);
+            unsafe {
+                sys::napi_get_value_string_utf16(env, v, self.utf16.as_mut_ptr(), len + 1, &mut got)
+            };
+            got = got.min(len);
+        }
+        // SAFETY: Node-API wrote `got` code units into the reserved capacity.
+        unsafe { self.utf16.set_len(got) };
+        self.text.clear();
+        self.spans.clear();
+        let mut at = 0usize;
+        if self.utf16.iter().all(|&c| c < 0x80) {
+            // ASCII: UTF-8 offsets are UTF-16 offsets.
+            self.text
+                .extend(self.utf16.iter().map(|&c| c as u8 as char));
+            for &l in lens {
+                let l = l.max(0) as usize;
+                if at + l > self.utf16.len() {
+                    return None;
+                }
+                self.spans.push((at as u32, (at + l) as u32));
+                at += l;
+            }
+        } else {
+            for &l in lens {
+                let l = l.max(0) as usize;
+                let seg = self.utf16.get(at..at + l)?;
+                at += l;
+                let from = self.text.len() as u32;
+                push_utf16(&mut self.text, seg);
+                self.spans.push((from, self.text.len() as u32));
+            }
+        }
+        Some(())
+    }
+}
+
+/// Reads one element's codes from `ops[*p..]` and gives `sink` its row: `Some(Some(r))`;
+/// `Some(None)` when the element must take the general path; `None` when the codes are
+/// inconsistent. `ids`: the model's identity kinds.
+#[allow(clippy::too_many_arguments)]
+fn row<R>(
+    dec: &Decoded,
+    ids: &[String],
+    ops: &[i32],
+    nums: &[f64],
+    p: &mut usize,
+    ni: &mut usize,
+    si: &mut usize,
+    sink: impl FnOnce(Row<'_>) -> R,
+) -> Option<Option<R>> {
+    let (text, spans) = (&dec.text, &dec.spans);
+    let mut next_str = || -> Option<&str> {
+        let (a, b) = *spans.get(*si)?;
+        *si += 1;
+        text.get(a as usize..b as usize)
+    };
+    let mut next_num = || -> Option<f64> {
+        let x = *nums.get(*ni)?;
+        *ni += 1;
+        Some(x)
+    };
+    let mut id = None;
+    let mut channel = None;
+    let mut kind = None;
+    let mut time = None;
+    let mut value = None;
+    let mut keys: SmallVec<[(&str, &str); 2]> = SmallVec::new();
+    let mut props: SmallVec<[(&str, PropValue); 4]> = SmallVec::new();
+    let mut general = false;
+    loop {
+        let op = *ops.get(*p)?;
+        *p += 1;
+        match op {
+            0 => break,
+            1 => return Some(None),
+            2 => id = Some(next_str()?),
+            3 => channel = Some(next_str()?),
+            4 => kind = Some(next_str()?),
+            5 => match Timestamp::parse(next_str()?) {
+                Some(t) => time = Some(t),
+                None => general = true,
+            },
+            6 => {
+                let x = next_num()?;
+                match (x.is_finite() && x.fract() == 0.0 && x.abs() < 9.0e15)
+                    .then(|| Timestamp::from_millis_checked(x as i64))
+                    .flatten()
+                {
+                    Some(t) => time = Some(t),
+                    None => general = true,
+                }
+            }
+            7 => match json_number(next_num()?) {
+                Some(x) => value = Some(x),
+                None => general = true,
+            },
+            8 => {
+                let name = next_str()?;
+                let v = next_str()?;
+                props.push((name, PropValue::Str(v.into())));
+            }
+            9 => {
+                let name = next_str()?;
+                match json_number(next_num()?) {
+                    Some(x) => props.push((name, PropValue::Num(x))),
+                    None => general = true,
+                }
+            }
+            10 | 11 => props.push((next_str()?, PropValue::Bool(op == 10))),
+            14 => {
+                let name = next_str()?;
+                if !ids.iter().any(|k| k == name) {
+                    general = true;
+                }
+            }
+            15 => {
+                let name = next_str()?;
+                let v = next_str()?;
+                if ids.iter().any(|k| k == name) {
+                    keys.push((name, v));
+                } else {
+                    general = true;
+                }
+            }
+            _ => return None,
+        }
+    }
+    if general {
+        return Some(None);
+    }
+    Some(Some(sink(Row {
+        id,
+        keys: &keys,
+        channel,
+        kind,
+        at: time,
+        value,
+        properties: &props,
+    })))
+}
+
+thread_local! {
+    /// Scratch for single touchpoints, kept between calls: `(env, [hdr, ops, nums, lens])`.
+    static ONE: std::cell::RefCell<(sys::napi_env, [sys::napi_ref; 4], usize, [usize; 4])> =
+        const { std::cell::RefCell::new((ptr::null_mut(), [ptr::null_mut(); 4], 0, [0; 4])) };
+}
+
+/// The packer for single touchpoints (`ingest`).
+pub(crate) struct One {
+    ids: Vec<String>,
+    dec: Decoded,
+}
+
+impl One {
+    pub(crate) fn new(model: &Model) -> One {
+        One {
+            ids: model.identity_kind_names().map(str::to_string).collect(),
+            dec: Decoded::default(),
+        }
+    }
+
+    /// The scratch kept for this thread's environment (created on first use).
+    unsafe fn scratch(env: sys::napi_env) -> Option<Scratch> {
+        ONE.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.0 == env {
+                let mut vals = [ptr::null_mut(); 4];
+                for (v, r) in vals.iter_mut().zip(c.1) {
+                    if !ok(unsafe { sys::napi_get_reference_value(env, r, v) }) || v.is_null() {
+                        return None;
+                    }
+                }
+                let p = c.3;
+                return Some(Scratch {
+                    rows: c.2,
+                    hdr: vals[0],
+                    ops: vals[1],
+                    nums: vals[2],
+                    lens: vals[3],
+                    hdr_p: p[0] as *mut i32,
+                    ops_p: p[1] as *const i32,
+                    nums_p: p[2] as *const f64,
+                    lens_p: p[3] as *const i32,
+                });
+            }
+            let s = unsafe { Scratch::new(env, 16) }?;
+            let mut refs = [ptr::null_mut(); 4];
+            for (r, v) in refs.iter_mut().zip([s.hdr, s.ops, s.nums, s.lens]) {
+                if !ok(unsafe { sys::napi_create_reference(env, v, 1, r) }) {
+                    return None;
+                }
+            }
+            *c = (
+                env,
+                refs,
+                s.rows,
+                [
+                    s.hdr_p as usize,
+                    s.ops_p as usize,
+                    s.nums_p as usize,
+                    s.lens_p as usize,
+                ],
+            );
+            Some(s)
+        })
+    }
+
+    /// Reads `value` with the packer and gives `f` its row; `None` when it must take the
+    /// general path (not a plain touchpoint, or no packer).
+    ///
+    /// # Safety
+    /// `env` and `value` must be valid for the current call on the JavaScript thread.
+    pub(crate) unsafe fn with_row<R>(
+        &mut self,
+        env: sys::napi_env,
+        value: sys::napi_value,
+        f: impl FnOnce(Row<'_>) -> R,
+    ) -> Option<R> {
+        let pack = unsafe { packer(env) }?;
+        let s = unsafe { Self::scratch(env) }?;
+        let mut null = ptr::null_mut();
+        unsafe { sys::napi_get_null(env, &mut null) };
+        let (_, ops, nums) = unsafe { s.call(env, pack, null, value, 0, 1, &mut self.dec) }?;
+        let (mut p, mut ni, mut si) = (0, 0, 0);
+        row(&self.dec, &self.ids, ops, nums, &mut p, &mut ni, &mut si, f)?
     }
 }
 
@@ -236,10 +552,8 @@ pub(crate) struct FastBatch {
     index: Vec<u32>,
     /// Elements that were rejected without reaching the core (JSON reader errors).
     early: Vec<Rejected>,
-    /// UTF-8 of the current slice's strings, and each string's range in it.
-    text: String,
-    spans: Vec<(u32, u32)>,
-    utf16: Vec<u16>,
+    /// The current slice's strings.
+    dec: Decoded,
     /// JSON text of one element (general path).
     line: Vec<u8>,
 }
@@ -279,9 +593,7 @@ impl FastBatch {
             batch: TouchpointBatch::new(),
             index: Vec::new(),
             early: Vec::new(),
-            text: String::new(),
-            spans: Vec::new(),
-            utf16: Vec::new(),
+            dec: Decoded::default(),
             line: Vec::new(),
         }
     }
@@ -311,8 +623,8 @@ impl FastBatch {
         let chunk = if deadline.is_some() { CHUNK / 4 } else { CHUNK };
         while i < end {
             let reached = match setup {
-                Some((f, ids, ref scratch)) => unsafe {
-                    self.chunk(env, writer, f, ids, scratch, list, i, end.min(i + chunk))
+                Some((f, ref scratch)) => unsafe {
+                    self.chunk(env, writer, f, scratch, list, i, end.min(i + chunk))
                 },
                 None => None,
             };
@@ -335,28 +647,10 @@ impl FastBatch {
         i
     }
 
-    unsafe fn setup(
-        &self,
-        env: sys::napi_env,
-        rows: u32,
-    ) -> Option<(sys::napi_value, sys::napi_value, Scratch)> {
+    unsafe fn setup(&self, env: sys::napi_env, rows: u32) -> Option<(sys::napi_value, Scratch)> {
         let f = unsafe { packer(env) }?;
-        let mut ids = ptr::null_mut();
-        unsafe { sys::napi_create_array_with_length(env, self.ids.len(), &mut ids) };
-        for (j, name) in self.ids.iter().enumerate() {
-            let mut s = ptr::null_mut();
-            unsafe {
-                sys::napi_create_string_utf8(
-                    env,
-                    name.as_ptr().cast(),
-                    name.len() as isize,
-                    &mut s,
-                );
-                sys::napi_set_element(env, ids, j as u32, s);
-            }
-        }
         let scratch = unsafe { Scratch::new(env, rows) }?;
-        Some((f, ids, scratch))
+        Some((f, scratch))
     }
 
     /// One packer call on `list[start..end)` and its rows; `None` if the packer failed.
@@ -366,7 +660,6 @@ impl FastBatch {
         env: sys::napi_env,
         writer: &mut Writer,
         f: sys::napi_value,
-        ids: sys::napi_value,
         s: &Scratch,
         list: sys::napi_value,
         start: u32,
@@ -374,7 +667,7 @@ impl FastBatch {
     ) -> Option<u32> {
         let mut scope = ptr::null_mut();
         unsafe { sys::napi_open_handle_scope(env, &mut scope) };
-        let r = unsafe { self.chunk_in_scope(env, writer, f, ids, s, list, start, end) };
+        let r = unsafe { self.chunk_in_scope(env, writer, f, s, list, start, end) };
         unsafe { sys::napi_close_handle_scope(env, scope) };
         r
     }
@@ -385,197 +678,31 @@ impl FastBatch {
         env: sys::napi_env,
         writer: &mut Writer,
         f: sys::napi_value,
-        ids: sys::napi_value,
         s: &Scratch,
         list: sys::napi_value,
         start: u32,
         end: u32,
     ) -> Option<u32> {
-        let mut res = ptr::null_mut();
-        let mut a = ptr::null_mut();
-        let mut b = ptr::null_mut();
-        let mut global = ptr::null_mut();
-        let mut ret = ptr::null_mut();
-        unsafe {
-            sys::napi_create_array(env, &mut res);
-            sys::napi_create_uint32(env, start, &mut a);
-            sys::napi_create_uint32(env, end, &mut b);
-            sys::napi_get_global(env, &mut global);
-        }
-        let argv = [list, a, b, ids, s.ops, s.nums, s.lens, res];
-        if !ok(unsafe {
-            sys::napi_call_function(env, global, f, argv.len(), argv.as_ptr(), &mut ret)
-        }) {
-            unsafe { clear_exception(env) };
-            return None;
-        }
-        let mut counts = [0u32; 4];
-        for (k, c) in counts.iter_mut().enumerate() {
-            let mut v = ptr::null_mut();
-            unsafe {
-                sys::napi_get_element(env, res, k as u32, &mut v);
-                if !ok(sys::napi_get_value_uint32(env, v, c)) {
-                    clear_exception(env);
-                    return None;
-                }
-            }
-        }
-        let [reached, n_ops, n_nums, n_strs] = counts.map(|c| c as usize);
-        if reached <= start as usize || reached > end as usize {
-            return None;
-        }
-        let mut text = ptr::null_mut();
-        unsafe { sys::napi_get_element(env, res, 4, &mut text) };
-        let mut len = 0usize;
-        if !ok(unsafe { sys::napi_get_value_string_utf16(env, text, ptr::null_mut(), 0, &mut len) })
-        {
-            unsafe { clear_exception(env) };
-            return None;
-        }
-        self.utf16.clear();
-        self.utf16.reserve(len + 1);
-        let mut got = 0usize;
-        unsafe {
-            sys::napi_get_value_string_utf16(env, text, self.utf16.as_mut_ptr(), len + 1, &mut got);
-            self.utf16.set_len(got.min(len));
-        }
-        // SAFETY: the typed arrays are alive (held by `s` in an outer scope) and the packer wrote
-        // at most their lengths; the counts it reported are checked against those lengths.
-        let cap = s.rows;
-        if n_ops > cap * 12 || n_nums > cap * 4 || n_strs > cap * 12 {
-            return None;
-        }
-        let ops = unsafe { std::slice::from_raw_parts(s.ops_p, n_ops) };
-        let nums = unsafe { std::slice::from_raw_parts(s.nums_p, n_nums) };
-        let lens = unsafe { std::slice::from_raw_parts(s.lens_p, n_strs) };
-        self.text.clear();
-        self.spans.clear();
-        let mut at = 0usize;
-        if self.utf16.iter().all(|&c| c < 0x80) {
-            // ASCII: UTF-8 offsets are UTF-16 offsets.
-            self.text
-                .extend(self.utf16.iter().map(|&c| c as u8 as char));
-            for &l in lens {
-                let l = l.max(0) as usize;
-                if at + l > self.utf16.len() {
-                    return None;
-                }
-                self.spans.push((at as u32, (at + l) as u32));
-                at += l;
-            }
-        } else {
-            for &l in lens {
-                let l = l.max(0) as usize;
-                let seg = self.utf16.get(at..at + l)?;
-                at += l;
-                let from = self.text.len() as u32;
-                push_utf16(&mut self.text, seg);
-                self.spans.push((from, self.text.len() as u32));
-            }
-        }
+        let mut null = ptr::null_mut();
+        unsafe { sys::napi_get_null(env, &mut null) };
+        let (reached, ops, nums) =
+            unsafe { s.call(env, f, list, null, start, end, &mut self.dec) }?;
         let (mut p, mut ni, mut si) = (0usize, 0usize, 0usize);
-        for i in start..reached as u32 {
-            let fast = unsafe { self.row(ops, nums, &mut p, &mut ni, &mut si) }?;
-            if fast {
+        for i in start..reached {
+            let FastBatch {
+                dec, ids, batch, ..
+            } = self;
+            let pushed = row(dec, ids, ops, nums, &mut p, &mut ni, &mut si, |row| {
+                batch.push_row(row).is_ok()
+            })?;
+            // A capacity error leaves the batch as it was; the general path then reports it.
+            if pushed == Some(true) {
                 self.index.push(i);
             } else {
                 unsafe { self.general(env, writer, list, i) };
             }
         }
-        Some(reached as u32)
-    }
-
-    /// Reads one element's codes; `Some(true)` when pushed as a row, `Some(false)` when it must
-    /// take the general path, `None` when the codes are inconsistent.
-    unsafe fn row(
-        &mut self,
-        ops: &[i32],
-        nums: &[f64],
-        p: &mut usize,
-        ni: &mut usize,
-        si: &mut usize,
-    ) -> Option<bool> {
-        let text = &self.text;
-        let spans = &self.spans;
-        let mut next_str = || -> Option<&str> {
-            let (a, b) = *spans.get(*si)?;
-            *si += 1;
-            text.get(a as usize..b as usize)
-        };
-        let mut next_num = || -> Option<f64> {
-            let x = *nums.get(*ni)?;
-            *ni += 1;
-            Some(x)
-        };
-        let mut id = None;
-        let mut channel = None;
-        let mut kind = None;
-        let mut time = None;
-        let mut value = None;
-        let mut keys: SmallVec<[(&str, &str); 2]> = SmallVec::new();
-        let mut props: SmallVec<[(&str, PropValue); 4]> = SmallVec::new();
-        let mut general = false;
-        loop {
-            let op = *ops.get(*p)?;
-            *p += 1;
-            match op {
-                0 => break,
-                1 => return Some(false),
-                2 => id = Some(next_str()?),
-                3 => channel = Some(next_str()?),
-                4 => kind = Some(next_str()?),
-                5 => match Timestamp::parse(next_str()?) {
-                    Some(t) => time = Some(t),
-                    None => general = true,
-                },
-                6 => {
-                    let x = next_num()?;
-                    match (x.is_finite() && x.fract() == 0.0 && x.abs() < 9.0e15)
-                        .then(|| Timestamp::from_millis_checked(x as i64))
-                        .flatten()
-                    {
-                        Some(t) => time = Some(t),
-                        None => general = true,
-                    }
-                }
-                7 => match json_number(next_num()?) {
-                    Some(x) => value = Some(x),
-                    None => general = true,
-                },
-                8 => {
-                    let name = next_str()?;
-                    let v = next_str()?;
-                    props.push((name, PropValue::Str(v.into())));
-                }
-                9 => {
-                    let name = next_str()?;
-                    match json_number(next_num()?) {
-                        Some(x) => props.push((name, PropValue::Num(x))),
-                        None => general = true,
-                    }
-                }
-                10 | 11 => props.push((next_str()?, PropValue::Bool(op == 10))),
-                c if c >= 16 => {
-                    let kind_name = self.ids.get((c - 16) as usize)?;
-                    keys.push((kind_name.as_str(), next_str()?));
-                }
-                _ => return None,
-            }
-        }
-        if general {
-            return Some(false);
-        }
-        let row = Row {
-            id,
-            keys: &keys,
-            channel,
-            kind,
-            at: time,
-            value,
-            properties: &props,
-        };
-        // A capacity error leaves the batch as it was; the general path then reports it.
-        Some(self.batch.push_row(row).is_ok())
+        Some(reached)
     }
 
     /// The general path for `list[i]`: canonical JSON, read by the core's JSON reader, added to
