@@ -324,10 +324,10 @@ impl Decoded {
         self.text.clear();
         self.spans.clear();
         let mut at = 0usize;
-        if self.utf16.iter().all(|&c| c < 0x80) {
+        if self.utf16.iter().fold(0, |a, &c| a | c) < 0x80 {
             // ASCII: UTF-8 offsets are UTF-16 offsets.
-            self.text
-                .extend(self.utf16.iter().map(|&c| c as u8 as char));
+            // SAFETY: every code unit is below 0x80, so the bytes are ASCII (valid UTF-8).
+            unsafe { self.text.as_mut_vec() }.extend(self.utf16.iter().map(|&c| c as u8));
             for &l in lens {
                 let l = l.max(0) as usize;
                 if at + l > self.utf16.len() {
