@@ -168,7 +168,20 @@ unsafe fn packer(env: sys::napi_env) -> Option<sys::napi_value> {
         }
     }
     PACKER.with(|c| c.set((env, r)));
+    if e != env {
+        // Once per environment (Node-API refuses a hook registered twice).
+        unsafe { sys::napi_add_env_cleanup_hook(env, Some(forget_packer), ptr::null_mut()) };
+    }
     Some(f)
+}
+
+/// Env teardown: the cached references die with the environment.
+unsafe extern "C" fn forget_packer(_: *mut std::ffi::c_void) {
+    PACKER.with(|c| c.set((ptr::null_mut(), ptr::null_mut())));
+}
+
+unsafe extern "C" fn forget_one(_: *mut std::ffi::c_void) {
+    ONE.with(|c| *c.borrow_mut() = (ptr::null_mut(), [ptr::null_mut(); 4], 0, [0; 4]));
 }
 
 /// Typed-array scratch of packer calls, owned by JavaScript, read in place.
@@ -506,6 +519,7 @@ impl One {
                     return None;
                 }
             }
+            unsafe { sys::napi_add_env_cleanup_hook(env, Some(forget_one), ptr::null_mut()) };
             *c = (
                 env,
                 refs,

@@ -256,6 +256,11 @@ thread_local! {
         const { std::cell::Cell::new((std::ptr::null_mut(), std::ptr::null_mut())) };
 }
 
+/// Env teardown: the cached reference dies with the environment.
+unsafe extern "C" fn forget_empty(_: *mut std::ffi::c_void) {
+    EMPTY.with(|c| c.set((std::ptr::null_mut(), std::ptr::null_mut())));
+}
+
 /// An outcome as a JavaScript value. An empty outcome (most single ingests) is one shared, frozen
 /// `Outcome` per environment: creating a class instance costs more than the rest of a call, and
 /// each one leaves a finalizer for the garbage collector (the latency tail of `ingest`).
@@ -276,12 +281,21 @@ pub(crate) fn value(env: &Env, inner: jornada::Outcome) -> napi::Result<Unknown<
     }
     let raw = unsafe { Outcome::to_napi_value(raw_env, Outcome::new(inner))? };
     if empty {
+        let first = EMPTY.with(std::cell::Cell::get).0 != raw_env;
         let mut r = std::ptr::null_mut();
         unsafe {
             if sys::napi_object_freeze(raw_env, raw) == sys::Status::napi_ok
                 && sys::napi_create_reference(raw_env, raw, 1, &mut r) == sys::Status::napi_ok
             {
                 EMPTY.with(|c| c.set((raw_env, r)));
+                if first {
+                    // Once per environment (Node-API refuses a hook registered twice).
+                    sys::napi_add_env_cleanup_hook(
+                        raw_env,
+                        Some(forget_empty),
+                        std::ptr::null_mut(),
+                    );
+                }
             }
         }
     }

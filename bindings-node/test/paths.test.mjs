@@ -215,3 +215,29 @@ test('an empty outcome of ingest or advanceTo is shared and frozen; its lists ar
   assert.deepEqual(a.toJSON(), { transitions: [], actions: [], retracted_transitions: [], retracted_actions: [], merges: [], duplicates: [], rejected: [] })
   assert.equal(e.ingest({ customer_id: 'c1', channel: 'web', kind: 'add_to_cart', at: T0 + 3 }).transitions.length, 1)
 })
+
+test('the fast paths work in worker threads (their own environments) and across worker teardown', async () => {
+  const { Worker } = await import('node:worker_threads')
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads')
+    const { Engine, Model } = require(workerData.index)
+    const e = new Engine(Model.preset('ecommerce'))
+    const list = workerData.list
+    const one = list.map((t) => { try { return e.ingest(t).isEmpty } catch (err) { return err.code } })
+    const many = new Engine(Model.preset('ecommerce')).ingestMany(list.concat(list)).rejected.map((r) => r.code)
+    parentPort.postMessage({ one, many, snapshot: e.snapshot() })
+  `
+  const list = jsonable().filter((t) => t !== null && typeof t === 'object' && !Array.isArray(t))
+  const local = new Engine(model)
+  const one = list.map((t) => { try { return local.ingest(t).isEmpty } catch (err) { return err.code } })
+  const many = new Engine(model).ingestMany(list.concat(list)).rejected.map((r) => r.code)
+  for (let round = 0; round < 2; round++) {
+    const w = new Worker(code, { eval: true, workerData: { index: require.resolve('../index.js'), list } })
+    const got = await new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject) })
+    await w.terminate()
+    assert.deepEqual(got.one, one)
+    assert.deepEqual(got.many, many)
+    assert.ok(Buffer.compare(Buffer.from(got.snapshot), local.snapshot()) === 0)
+  }
+  assert.equal(local.ingest({ customer_id: 'c1', channel: 'web', kind: 'page_view', at: T0 + 99_000_000 }).isEmpty, true)
+})
