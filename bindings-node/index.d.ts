@@ -193,13 +193,15 @@ export declare class Engine {
   /**
    * Ingests a list of touchpoints in one call. Every valid one is applied in order; the others
    * are listed in `rejected` with their index and error code, and change nothing. Outputs
-   * emitted and retracted within the call cancel out.
+   * emitted and retracted within the call cancel out. Plain objects (object literals with
+   * the touchpoint's fields) take the fast way: read in JavaScript, handed to the core as one
+   * columnar batch; the result is the same for any list.
    */
   ingestMany(touchpoints: ReadonlyArray<Touchpoint>): Outcome
   /**
-   * Ingests newline-delimited JSON (one touchpoint per line, blank lines skipped), the fastest
-   * way in: the bytes go to the core's parser as they are. Rejected lines have `index` (among
-   * non-blank lines) and `line` (1-based).
+   * Ingests newline-delimited JSON (one touchpoint per line, blank lines skipped): the bytes
+   * go to the core's parser as they are. Rejected lines have `index` (among non-blank lines)
+   * and `line` (1-based).
    */
   ingestNdjson(data: Buffer | Uint8Array | string): Outcome
   /**
@@ -209,8 +211,9 @@ export declare class Engine {
    * strings, numbers or booleans), and any other field (`customer_id`, `channel`, `kind`,
    * `id`, identity kinds) as an array of strings (`null`/`undefined` absent). Row `i` is the
    * touchpoint `{field: column[i], ...}`: the result is that of `ingestMany` on those objects,
-   * rejections by row index. A cell of the wrong type throws (nothing is applied). Much
-   * faster than `ingestMany` for large batches (two Node-API calls per string cell).
+   * rejections by row index. A cell of the wrong type throws (nothing is applied). Rows go
+   * to the core as one columnar batch (two Node-API calls per string cell, none for typed
+   * arrays).
    */
   ingestColumns(columns: TouchpointColumns): Outcome
   /**
@@ -390,6 +393,9 @@ export declare class Model {
 
 /**
  * What one engine call caused: a net delta (see the jornada README, "Semantics").
+ *
+ * An empty outcome returned by `ingest`, `ingestMany` or `advanceTo` is a shared frozen object
+ * (check `isEmpty`; do not add properties to outcomes).
  *
  * The lists are converted to JavaScript objects when first read, then kept: a bulk call whose
  * outputs are not all read pays nothing for them. `JSON.stringify(outcome)` gives every list.

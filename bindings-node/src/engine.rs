@@ -8,8 +8,8 @@
 //! the event loop is never blocked on the lock and calls are never reordered.
 
 use crate::args;
-use crate::batch::Batch;
 use crate::errors::{busy, guard, poisoned, run, to_js, Failure, Res};
+use crate::fast::{Applied, FastBatch, One};
 use crate::model::Model;
 use crate::outcome::{CustomerView, Erasure, Outcome};
 use crate::to_json::{Fail, Writer};
@@ -78,11 +78,13 @@ pub struct Engine {
     shared: Arc<Shared>,
     writer: Writer,
     line: Vec<u8>,
+    one: One,
 }
 
 impl Engine {
     fn wrap(engine: jornada::Engine) -> Engine {
         Engine {
+            one: One::new(engine.model()),
             shared: Shared::new(engine),
             writer: Writer::default(),
             line: Vec::new(),
@@ -100,7 +102,7 @@ const ASYNC_DRIVER: &str = r#"(function (batch, list) {
       try {
         i = batch.add(list, i);
         if (i < n) { setImmediate(step); return; }
-        batch.run().then(resolve, reject);
+        batch.run(list).then(resolve, reject);
       } catch (e) {
         batch.abort();
         reject(e);
@@ -146,35 +148,66 @@ impl Engine {
 
     /// Ingests one touchpoint and returns what it caused. An invalid touchpoint throws an `Error`
     /// with its `code` and `path` (e.g. `unknown_event_kind`, `kind`), and changes nothing.
-    #[napi(ts_args_type = "touchpoint: Touchpoint")]
-    pub fn ingest(&mut self, env: Env, touchpoint: Unknown) -> napi::Result<Outcome> {
-        let (writer, line, shared) = (&mut self.writer, &mut self.line, &self.shared);
-        run(&env, || {
+    #[napi(ts_args_type = "touchpoint: Touchpoint", ts_return_type = "Outcome")]
+    pub fn ingest(&mut self, env: Env, touchpoint: Unknown) -> napi::Result<Unknown<'static>> {
+        let (writer, line, shared, one) = (
+            &mut self.writer,
+            &mut self.line,
+            &self.shared,
+            &mut self.one,
+        );
+        let out = run(&env, || {
+            // A plain touchpoint goes to the core as a row; anything else, and a touchpoint the
+            // core rejects, as canonical JSON (so the error is the JSON reader's, as always; a
+            // rejected touchpoint changed nothing).
+            let fast = unsafe {
+                one.with_row(env.raw(), touchpoint.raw(), |row| {
+                    shared.with(|e| Ok(e.ingest_row(row)))
+                })
+            };
+            match fast {
+                Some(Ok(Ok(out))) => return Ok(out),
+                Some(Err(f)) => return Err(f),
+                Some(Ok(Err(_))) | None => {}
+            }
             line.clear();
             unsafe { writer.touchpoint(env.raw(), touchpoint.raw(), line) }
                 .map_err(|Fail(e)| Failure::Core(e))?;
             let text = std::str::from_utf8(line).expect("the writer writes UTF-8");
-            shared.with(|e| Ok(Outcome::new(e.ingest_json(text)?)))
-        })
+            shared.with(|e| Ok(e.ingest_json(text)?))
+        })?;
+        crate::outcome::value(&env, out)
     }
 
     /// Ingests a list of touchpoints in one call. Every valid one is applied in order; the others
     /// are listed in `rejected` with their index and error code, and change nothing. Outputs
-    /// emitted and retracted within the call cancel out.
-    #[napi(ts_args_type = "touchpoints: ReadonlyArray<Touchpoint>")]
-    pub fn ingest_many(&mut self, env: Env, touchpoints: Unknown) -> napi::Result<Outcome> {
+    /// emitted and retracted within the call cancel out. Plain objects (object literals with
+    /// the touchpoint's fields) take the fast way: read in JavaScript, handed to the core as one
+    /// columnar batch; the result is the same for any list.
+    #[napi(
+        ts_args_type = "touchpoints: ReadonlyArray<Touchpoint>",
+        ts_return_type = "Outcome"
+    )]
+    pub fn ingest_many(
+        &mut self,
+        env: Env,
+        touchpoints: Unknown,
+    ) -> napi::Result<Unknown<'static>> {
         let (writer, shared) = (&mut self.writer, &self.shared);
-        run(&env, || {
+        let out = run(&env, || {
             let n = list_len(&touchpoints)?;
-            let mut batch = Batch::default();
+            let model = shared.with(|e| Ok(e.model().clone()))?;
+            let mut batch = FastBatch::new(model);
             unsafe { batch.add(env.raw(), writer, touchpoints.raw(), 0, n, None) };
-            shared.with(|e| Ok(Outcome::new(batch.apply(e))))
-        })
+            let applied = shared.with(|e| Ok(batch.apply(e)))?;
+            Ok(unsafe { applied.finish(env.raw(), writer, touchpoints.raw()) })
+        })?;
+        crate::outcome::value(&env, out)
     }
 
-    /// Ingests newline-delimited JSON (one touchpoint per line, blank lines skipped), the fastest
-    /// way in: the bytes go to the core's parser as they are. Rejected lines have `index` (among
-    /// non-blank lines) and `line` (1-based).
+    /// Ingests newline-delimited JSON (one touchpoint per line, blank lines skipped): the bytes
+    /// go to the core's parser as they are. Rejected lines have `index` (among non-blank lines)
+    /// and `line` (1-based).
     #[napi(ts_args_type = "data: Buffer | Uint8Array | string")]
     pub fn ingest_ndjson(&self, env: Env, data: Unknown) -> napi::Result<Outcome> {
         run(&env, || {
@@ -196,14 +229,14 @@ impl Engine {
     /// strings, numbers or booleans), and any other field (`customer_id`, `channel`, `kind`,
     /// `id`, identity kinds) as an array of strings (`null`/`undefined` absent). Row `i` is the
     /// touchpoint `{field: column[i], ...}`: the result is that of `ingestMany` on those objects,
-    /// rejections by row index. A cell of the wrong type throws (nothing is applied). Much
-    /// faster than `ingestMany` for large batches (two Node-API calls per string cell).
+    /// rejections by row index. A cell of the wrong type throws (nothing is applied). Rows go
+    /// to the core as one columnar batch (two Node-API calls per string cell, none for typed
+    /// arrays).
     #[napi(ts_args_type = "columns: TouchpointColumns")]
     pub fn ingest_columns(&self, env: Env, columns: Unknown) -> napi::Result<Outcome> {
         run(&env, || {
-            let lines = crate::columns::lines(&columns)?;
-            self.shared
-                .with(|e| Ok(Outcome::new(crate::columns::apply(e, &lines))))
+            let table = crate::columns::table(&columns)?;
+            self.shared.with(|e| Ok(Outcome::new(table.apply(e)?)))
         })
     }
 
@@ -222,11 +255,12 @@ impl Engine {
     ) -> napi::Result<Unknown<'static>> {
         let start = run(&env, || {
             list_len(&touchpoints)?;
+            let model = self.shared.with(|e| Ok(e.model().clone()))?;
             let guard = self.shared.claim()?;
             Ok(PendingBatch {
                 shared: self.shared.clone(),
                 guard: Some(guard),
-                batch: Some(Batch::default()),
+                batch: Some(FastBatch::new(model)),
                 writer: Writer::default(),
             })
         });
@@ -295,12 +329,13 @@ impl Engine {
     }
 
     /// Moves event time forward to `at` (never backward) and fires the timeouts due by then.
-    #[napi(ts_args_type = "at: Timestamp")]
-    pub fn advance_to(&self, env: Env, at: Unknown) -> napi::Result<Outcome> {
-        run(&env, || {
+    #[napi(ts_args_type = "at: Timestamp", ts_return_type = "Outcome")]
+    pub fn advance_to(&self, env: Env, at: Unknown) -> napi::Result<Unknown<'static>> {
+        let out = run(&env, || {
             let t = args::timestamp(&at, "at")?;
-            self.shared.with(|e| Ok(Outcome::new(e.advance_to(t))))
-        })
+            self.shared.with(|e| Ok(e.advance_to(t)))
+        })?;
+        crate::outcome::value(&env, out)
     }
 
     /// Records a consent change for a customer and channel at an event time (a customer not yet
@@ -441,7 +476,7 @@ fn rejected_promise(env: &Env, err: napi::Error) -> napi::Result<Unknown<'static
 pub struct PendingBatch {
     shared: Arc<Shared>,
     guard: Option<BusyGuard>,
-    batch: Option<Batch>,
+    batch: Option<FastBatch>,
     writer: Writer,
 }
 
@@ -469,34 +504,48 @@ impl PendingBatch {
         self.guard = None;
     }
 
-    /// Applies the converted batch on a worker thread.
+    /// Applies the converted batch on a worker thread; `list` is read again afterwards for the
+    /// errors of rejected elements.
     #[napi(skip_typescript)]
-    pub fn run(&mut self, env: Env) -> napi::Result<AsyncTask<RunBatch>> {
+    pub fn run(&mut self, env: Env, list: Unknown) -> napi::Result<AsyncTask<RunBatch>> {
         run(&env, || {
             let batch = self.batch.take().ok_or_else(busy)?;
+            let mut list_ref = std::ptr::null_mut();
+            unsafe { sys::napi_create_reference(env.raw(), list.raw(), 1, &mut list_ref) };
             Ok(AsyncTask::new(RunBatch {
                 shared: self.shared.clone(),
                 guard: self.guard.take(),
                 batch: Some(batch),
+                list: ListRef(list_ref),
+                writer: Writer::default(),
                 failure: None,
             }))
         })
     }
 }
 
+/// A reference to the list of an async batch (used and deleted on the JavaScript thread only).
+pub struct ListRef(sys::napi_ref);
+
+// SAFETY: the reference is only dereferenced and deleted in `resolve`/`finally`, on the
+// JavaScript thread; the worker thread never touches it.
+unsafe impl Send for ListRef {}
+
 /// Applies a converted batch on a worker thread.
 pub struct RunBatch {
     shared: Arc<Shared>,
     guard: Option<BusyGuard>,
-    batch: Option<Batch>,
+    batch: Option<FastBatch>,
+    list: ListRef,
+    writer: Writer,
     failure: Option<Failure>,
 }
 
 impl Task for RunBatch {
-    type Output = jornada::Outcome;
+    type Output = Applied;
     type JsValue = Outcome;
 
-    fn compute(&mut self) -> napi::Result<jornada::Outcome> {
+    fn compute(&mut self) -> napi::Result<Applied> {
         let (shared, batch) = (&self.shared, self.batch.take());
         let r = guard(|| {
             let batch = batch.ok_or_else(busy)?;
@@ -509,9 +558,16 @@ impl Task for RunBatch {
         })
     }
 
-    fn resolve(&mut self, _env: Env, output: jornada::Outcome) -> napi::Result<Outcome> {
+    fn resolve(&mut self, env: Env, output: Applied) -> napi::Result<Outcome> {
         self.guard = None;
-        Ok(Outcome::new(output))
+        let mut list = std::ptr::null_mut();
+        unsafe { sys::napi_get_reference_value(env.raw(), self.list.0, &mut list) };
+        let writer = &mut self.writer;
+        run(&env, || {
+            Ok(Outcome::new(unsafe {
+                output.finish(env.raw(), writer, list)
+            }))
+        })
     }
 
     fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<Outcome> {
@@ -520,6 +576,13 @@ impl Task for RunBatch {
             Some(f) => to_js(&env, f),
             None => err,
         })
+    }
+
+    fn finally(self, env: Env) -> napi::Result<()> {
+        if !self.list.0.is_null() {
+            unsafe { sys::napi_delete_reference(env.raw(), self.list.0) };
+        }
+        Ok(())
     }
 }
 

@@ -4,6 +4,7 @@
 //! - [`analytics`]: `EventLog`, `Replay`, `simulate`, `attributionFromPaths` (batch analytics).
 //! - [`engine`]: `Engine` (ingest, async batches, time, consent, erasure, snapshots).
 //! - [`outcome`]: what calls return, as typed JavaScript objects.
+//! - [`fast`]: lists of touchpoint objects as core batches (`ingestMany`).
 //! - [`to_json`] and [`batch`]: JavaScript touchpoints to the core's canonical JSON form.
 //! - [`errors`]: `Error` objects with stable codes; panics caught at the boundary.
 #![deny(clippy::all)]
@@ -14,6 +15,7 @@ mod batch;
 mod columns;
 pub mod engine;
 pub mod errors;
+mod fast;
 pub mod model;
 pub mod outcome;
 mod read;

@@ -234,6 +234,9 @@ impl From<jornada::CustomerView> for CustomerView {
 
 /// What one engine call caused: a net delta (see the jornada README, "Semantics").
 ///
+/// An empty outcome returned by `ingest`, `ingestMany` or `advanceTo` is a shared frozen object
+/// (check `isEmpty`; do not add properties to outcomes).
+///
 /// The lists are converted to JavaScript objects when first read, then kept: a bulk call whose
 /// outputs are not all read pays nothing for them. `JSON.stringify(outcome)` gives every list.
 #[napi]
@@ -245,6 +248,58 @@ impl Outcome {
     pub(crate) fn new(inner: jornada::Outcome) -> Self {
         Outcome { inner }
     }
+}
+
+thread_local! {
+    /// The shared empty outcome of this thread's environment: `(env, reference)`.
+    static EMPTY: std::cell::Cell<(napi::sys::napi_env, napi::sys::napi_ref)> =
+        const { std::cell::Cell::new((std::ptr::null_mut(), std::ptr::null_mut())) };
+}
+
+/// Env teardown: the cached reference dies with the environment.
+unsafe extern "C" fn forget_empty(_: *mut std::ffi::c_void) {
+    EMPTY.with(|c| c.set((std::ptr::null_mut(), std::ptr::null_mut())));
+}
+
+/// An outcome as a JavaScript value. An empty outcome (most single ingests) is one shared, frozen
+/// `Outcome` per environment: creating a class instance costs more than the rest of a call, and
+/// each one leaves a finalizer for the garbage collector (the latency tail of `ingest`).
+pub(crate) fn value(env: &Env, inner: jornada::Outcome) -> napi::Result<Unknown<'static>> {
+    use napi::sys;
+    let raw_env = env.raw();
+    let empty = inner.is_empty();
+    if empty {
+        let (e, r) = EMPTY.with(std::cell::Cell::get);
+        let mut v = std::ptr::null_mut();
+        if e == raw_env
+            && !r.is_null()
+            && unsafe { sys::napi_get_reference_value(raw_env, r, &mut v) } == sys::Status::napi_ok
+            && !v.is_null()
+        {
+            return Ok(unsafe { Unknown::from_raw_unchecked(raw_env, v) });
+        }
+    }
+    let raw = unsafe { Outcome::to_napi_value(raw_env, Outcome::new(inner))? };
+    if empty {
+        let first = EMPTY.with(std::cell::Cell::get).0 != raw_env;
+        let mut r = std::ptr::null_mut();
+        unsafe {
+            if sys::napi_object_freeze(raw_env, raw) == sys::Status::napi_ok
+                && sys::napi_create_reference(raw_env, raw, 1, &mut r) == sys::Status::napi_ok
+            {
+                EMPTY.with(|c| c.set((raw_env, r)));
+                if first {
+                    // Once per environment (Node-API refuses a hook registered twice).
+                    sys::napi_add_env_cleanup_hook(
+                        raw_env,
+                        Some(forget_empty),
+                        std::ptr::null_mut(),
+                    );
+                }
+            }
+        }
+    }
+    Ok(unsafe { Unknown::from_raw_unchecked(raw_env, raw) })
 }
 
 /// Converts a list and caches it as an own data property of `this`, shadowing the getter.
