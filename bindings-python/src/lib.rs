@@ -18,6 +18,7 @@ mod effort;
 mod engine;
 mod errors;
 mod event_log;
+mod fastdict;
 mod model;
 mod paths;
 mod progress;
