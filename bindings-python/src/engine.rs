@@ -3,7 +3,7 @@
 
 use crate::arrow_in::{self, ArrowTable, Col, Want};
 use crate::errors::{to_py, type_name, wrong_type, BindResult, Fail, OrRaise};
-use crate::fastdict::{datetime_time, Conv, FastDict};
+use crate::fastdict::{datetime_time, Conv, FastDict, Parts};
 use crate::model::Model;
 use crate::pyde::{Failed, Failure, Known, PyDe};
 use crate::records::{CustomerView, Erasure, Outcome};
@@ -263,13 +263,17 @@ impl Engine {
     /// rejects before changing anything (the general path then reports its own error for it).
     fn ingest_fast(&mut self, py: Python<'_>, obj: &Bound<'_, PyAny>) -> Option<PyResult<Outcome>> {
         let Engine { inner, fast, .. } = self;
-        let conv = match fast.convert(obj, None) {
-            Conv::Time(t) => fast.convert(obj, Some(datetime_time(&t)?)),
-            c => c,
-        };
-        let Conv::Row(parts) = conv else {
-            return None;
-        };
+        let mut parts = Parts::new(None);
+        match fast.convert(obj, &mut parts) {
+            Conv::Row => {}
+            Conv::General => return None,
+            Conv::Time(t) => {
+                parts = Parts::new(Some(datetime_time(&t)?));
+                if !matches!(fast.convert(obj, &mut parts), Conv::Row) {
+                    return None;
+                }
+            }
+        }
         let row = parts.row();
         match inner.ingest_row(row) {
             Ok(out) => Some(Ok(Outcome(out))),

@@ -19,7 +19,7 @@ use jornada::{PropValue, Timestamp};
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
-use std::ffi::{c_char, CString};
+use std::ffi::c_char;
 
 /// Most identity keys the fast path takes in one dict (more take the general path).
 const MAX_KEYS: usize = 4;
@@ -42,8 +42,8 @@ struct Name {
     object: Py<PyString>,
     slot: Slot,
     name: Box<str>,
-    /// The name NUL-terminated, for comparing a key's text in place (ASCII names only).
-    ascii: Option<CString>,
+    /// The name's hash (`hash(name)`, the same for every equal `str` in this process).
+    hash: ffi::Py_hash_t,
 }
 
 /// The field names of one model, built once per engine.
@@ -65,15 +65,13 @@ extern "C" {
 }
 
 /// The result of converting a dict.
-// Returned by value once per call: boxing the parts would cost an allocation per touchpoint.
-#[allow(clippy::large_enum_variant)]
-pub enum Conv<'a, 'py> {
+pub enum Conv<'py> {
     /// Take the general path.
     General,
     /// `at` is a `datetime`: convert it (Python code), then walk again with its time.
     Time(Bound<'py, PyAny>),
-    /// The row's parts.
-    Row(Parts<'a>),
+    /// The row's parts are filled in.
+    Row,
 }
 
 /// Storage of a converted row (a [`Row`] borrows it).
@@ -89,6 +87,20 @@ pub struct Parts<'a> {
 }
 
 impl<'a> Parts<'a> {
+    /// No parts yet, `at` given (a `datetime` already converted) or not.
+    pub fn new(at: Option<Timestamp>) -> Self {
+        Parts {
+            id: None,
+            keys: [("", ""); MAX_KEYS],
+            nkeys: 0,
+            channel: None,
+            kind: None,
+            at,
+            value: None,
+            properties: Vec::new(),
+        }
+    }
+
     /// The row.
     pub fn row(&self) -> Row<'_> {
         Row {
@@ -205,11 +217,14 @@ impl FastDict {
             if names.iter().any(|k| &*k.name == n) {
                 continue;
             }
+            let object = PyString::intern(py, n);
+            // SAFETY: `object` is a live `str`; hashing one cannot fail.
+            let hash = unsafe { ffi::PyObject_Hash(object.as_ptr()) };
             names.push(Name {
-                object: PyString::intern(py, n).unbind(),
+                object: object.unbind(),
                 slot,
                 name: n.into(),
-                ascii: n.is_ascii().then(|| CString::new(n).ok()).flatten(),
+                hash,
             });
         }
         FastDict {
@@ -218,7 +233,8 @@ impl FastDict {
         }
     }
 
-    /// The field a key names, by identity with the interned name, else by its text.
+    /// The field a key names: by identity with the interned name (string literals), else by
+    /// hash and text (a dict's keys have their hash computed already, so this is a read).
     ///
     /// # Safety
     /// `key` is a live exact `str` and the GIL is held.
@@ -227,26 +243,23 @@ impl FastDict {
         if let Some(n) = self.names.iter().find(|n| n.object.as_ptr() == key) {
             return Some(n);
         }
-        // SAFETY: both calls only read a live `str` and raise nothing for one.
-        let len = unsafe { ffi::PyUnicode_GetLength(key) };
+        // SAFETY: hashing and comparing live `str`s (caller) cannot fail or run Python code.
+        let hash = unsafe { ffi::PyObject_Hash(key) };
         self.names.iter().find(|n| {
-            n.name.len() as isize == len
-                && n.ascii.as_ref().is_some_and(|c| unsafe {
-                    ffi::PyUnicode_CompareWithASCIIString(key, c.as_ptr()) == 0
-                })
+            n.hash == hash && unsafe { ffi::PyUnicode_Compare(key, n.object.as_ptr()) == 0 }
         })
     }
 
-    /// Converts a touchpoint dict; `at` is the time of a `datetime` already converted (the
-    /// second walk after [`Conv::Time`]).
+    /// Converts a touchpoint dict into `parts` (new, from [`Parts::new`]: with `at` given, the
+    /// time of a `datetime` already converted, the second walk after [`Conv::Time`]).
     ///
     /// The parts borrow text from the dict's `str` objects: the caller runs no Python code
     /// while it uses them (the walk itself runs none).
     pub fn convert<'a, 'py>(
         &'a self,
         obj: &'a Bound<'py, PyAny>,
-        at: Option<Timestamp>,
-    ) -> Conv<'a, 'py> {
+        parts: &mut Parts<'a>,
+    ) -> Conv<'py> {
         if !self.enabled {
             return Conv::General;
         }
@@ -255,16 +268,7 @@ impl FastDict {
         if unsafe { ffi::PyDict_CheckExact(d) } == 0 {
             return Conv::General;
         }
-        let mut parts = Parts {
-            id: None,
-            keys: [("", ""); MAX_KEYS],
-            nkeys: 0,
-            channel: None,
-            kind: None,
-            at,
-            value: None,
-            properties: Vec::new(),
-        };
+        let at = parts.at;
         let mut pos: ffi::Py_ssize_t = 0;
         let mut k: *mut ffi::PyObject = std::ptr::null_mut();
         let mut v: *mut ffi::PyObject = std::ptr::null_mut();
@@ -336,7 +340,7 @@ impl FastDict {
                 }
             }
         }
-        Conv::Row(parts)
+        Conv::Row
     }
 
     /// The entries of a `properties` dict; `false` for one the fast path does not take.
