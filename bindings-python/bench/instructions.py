@@ -4,8 +4,8 @@
 average) as JSON lines, dicts or a pyarrow table, then ingests them by MODE: `none` (setup only),
 `dict` (`ingest` per touchpoint, dicts from `json.loads`), `literal` (`ingest` per touchpoint,
 dicts built in Python as `ingest_cpu.py` does: interned keys), `json` (`ingest_json` per
-touchpoint), `lines` (one `ingest_json_lines`: the core alone), `many` (one `ingest_many` of the dicts), `table` (one
-`ingest_many` of a pyarrow table).
+touchpoint), `lines` (one `ingest_json_lines`: the core alone), `many` (one `ingest_many` of the
+dicts), `table` (one `ingest_many` of a pyarrow table).
 """
 
 from __future__ import annotations
