@@ -11,7 +11,7 @@ count() {
     | grep -Eo 'Collected : [0-9]+' | awk '{print $3}'
 }
 base=$(count none)
-for mode in dict json many lines table; do
+for mode in dict literal json many lines table; do
   total=$(count "$mode")
   printf '%-6s %8d instructions per touchpoint\n' "$mode" $(( (total - base) / n ))
 done

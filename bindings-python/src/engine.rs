@@ -3,6 +3,7 @@
 
 use crate::arrow_in::{self, ArrowTable, Col, Want};
 use crate::errors::{to_py, type_name, wrong_type, BindResult, Fail, OrRaise};
+use crate::fastdict::{datetime_time, Conv, FastDict, Parts};
 use crate::model::Model;
 use crate::pyde::{Failed, Failure, Known, PyDe};
 use crate::records::{CustomerView, Erasure, Outcome};
@@ -32,6 +33,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyMapping, PyString, PyTuple};
 pub struct Engine {
     inner: jornada::Engine,
     known: Known,
+    fast: FastDict,
 }
 
 fn raise<T>(py: Python<'_>, r: Result<T, Error>) -> PyResult<T> {
@@ -252,7 +254,47 @@ impl Spec {
 impl Engine {
     fn wrap(py: Python<'_>, inner: jornada::Engine) -> PyResult<Engine> {
         let known = Known::new(py, inner.model());
-        Ok(Engine { inner, known })
+        let fast = FastDict::new(py, inner.model());
+        Ok(Engine { inner, known, fast })
+    }
+
+    /// `ingest` of a usual dict through [`FastDict`] and `Engine::ingest_row`; `None` when the
+    /// general path must read it: a dict the fast path does not convert, or a row the core
+    /// rejects before changing anything (the general path then reports its own error for it).
+    fn ingest_fast(&mut self, py: Python<'_>, obj: &Bound<'_, PyAny>) -> Option<PyResult<Outcome>> {
+        let Engine { inner, fast, .. } = self;
+        let mut parts = Parts::new(None);
+        match fast.convert(obj, &mut parts) {
+            Conv::Row => {}
+            Conv::General => return None,
+            Conv::Time(t) => {
+                parts = Parts::new(Some(datetime_time(&t)?));
+                if !matches!(fast.convert(obj, &mut parts), Conv::Row) {
+                    return None;
+                }
+            }
+        }
+        let row = parts.row();
+        match inner.ingest_row(row) {
+            Ok(out) => Some(Ok(Outcome(out))),
+            Err(_) if row.check(inner.model()).is_err() => None,
+            Err(e) => Some(Err(to_py(py, &e))),
+        }
+    }
+
+    /// `ingest` through the general path only (serde over the Python objects).
+    fn ingest_general(
+        &mut self,
+        py: Python<'_>,
+        touchpoint: &Bound<'_, PyAny>,
+    ) -> PyResult<Outcome> {
+        raise(py, check_mapping(touchpoint, None))?;
+        let failure = Failure::default();
+        let Engine { inner, known, .. } = self;
+        match inner.ingest_from(PyDe::new(touchpoint.clone(), &failure, known)) {
+            Ok(out) => Ok(Outcome(out)),
+            Err(e) => Err(touchpoint_error(py, e, &failure)),
+        }
     }
 
     fn ingest_dicts(&mut self, items: Vec<Bound<'_, PyAny>>) -> PyResult<Outcome> {
@@ -350,13 +392,20 @@ impl Engine {
     /// kind, `channel`, `kind`, `at`, optional `id`, `value`, `properties`); `at` is RFC 3339
     /// text, epoch milliseconds or a datetime (naive = UTC). Raises a `JornadaError` subclass.
     fn ingest(&mut self, py: Python<'_>, touchpoint: &Bound<'_, PyAny>) -> PyResult<Outcome> {
-        raise(py, check_mapping(touchpoint, None))?;
-        let failure = Failure::default();
-        let Engine { inner, known } = self;
-        match inner.ingest_from(PyDe::new(touchpoint.clone(), &failure, known)) {
-            Ok(out) => Ok(Outcome(out)),
-            Err(e) => Err(touchpoint_error(py, e, &failure)),
+        match self.ingest_fast(py, touchpoint) {
+            Some(r) => r,
+            None => self.ingest_general(py, touchpoint),
         }
+    }
+
+    /// `ingest` through the general path only, for the tests that compare it with the fast
+    /// path (not part of the API).
+    fn _ingest_general(
+        &mut self,
+        py: Python<'_>,
+        touchpoint: &Bound<'_, PyAny>,
+    ) -> PyResult<Outcome> {
+        self.ingest_general(py, touchpoint)
     }
 
     /// Ingests one touchpoint given as JSON text.

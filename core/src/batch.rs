@@ -79,6 +79,24 @@ impl<'a> Row<'a> {
         }
     }
 
+    /// Checks the row against the model, as [`Engine::ingest_row`](crate::Engine::ingest_row)
+    /// does before it changes anything: `Err` here means `ingest_row` of this row fails with
+    /// that error and leaves the engine as it was; `Ok` means any error of `ingest_row` comes
+    /// from the engine's state (a late event, a capacity limit). A binding with a fast
+    /// conversion uses it to tell the two apart on its error path.
+    ///
+    /// ```
+    /// use jornada::{batch::Row, Model, Timestamp};
+    /// let model = Model::preset("ecommerce").unwrap();
+    /// let keys = [("customer_id", "c1")];
+    /// assert!(Row::new(&keys, "web", "page_view", Timestamp(0)).check(&model).is_ok());
+    /// let err = Row::new(&keys, "fax", "page_view", Timestamp(0)).check(&model).unwrap_err();
+    /// assert_eq!(err.code(), "unknown_channel");
+    /// ```
+    pub fn check(&self, model: &crate::Model) -> Result<()> {
+        self.resolve(&model.inner).map(|_| ())
+    }
+
     /// Checks the row against the model and resolves its names (the rules of [`Touchpoint`]s).
     pub(crate) fn resolve(&self, m: &Compiled) -> Result<Parsed<'a>> {
         let (channel, kind) = (self.channel, self.kind);
