@@ -549,7 +549,7 @@ impl State {
         // Lateness, against the latest touchpoint of the customer(s).
         if let Some(latest) = found
             .iter()
-            .filter_map(|&pid| self.profile(pid).events.last().map(|e| e.at))
+            .filter_map(|&pid| self.profile(pid).events.last().map(|e| e.at()))
             .max()
         {
             if p.at < latest.saturating_sub(m.lateness) {
@@ -572,12 +572,12 @@ impl State {
             value: p.value,
             props: props.into_boxed_slice(),
         });
-        let event = Event {
-            at: p.at,
-            kind: p.kind,
-            channel: p.channel,
-            flags: if extra.is_some() { HAS_EXTRA } else { 0 },
-        };
+        let event = Event::new(
+            p.at,
+            p.kind,
+            p.channel,
+            if extra.is_some() { HAS_EXTRA } else { 0 },
+        );
         let pid = match found.len() {
             0 => self.create_profile(m, &new_keys)?,
             1 => {
@@ -604,14 +604,14 @@ impl State {
                     names[k as usize].clone()
                 }) == std::cmp::Ordering::Less
             }
-        } && event.at > last_timer_time(m, prof);
+        } && event.at() > last_timer_time(m, prof);
         if in_order {
             self.append(m, pid, event, extra);
             Ok(())
         } else {
             self.recompute(m, &[pid], |st, pid| {
-                if event.at > st.now {
-                    st.now = event.at;
+                if event.at() > st.now {
+                    st.now = event.at();
                 }
                 st.insert_event(pid, event, extra);
                 Ok(())
@@ -628,8 +628,8 @@ impl State {
     /// The fast path: a touchpoint after everything the customer's state was derived from.
     fn append(&mut self, m: &Compiled, pid: u32, event: Event, extra: Option<Extra>) {
         self.register_id(&extra, pid);
-        if event.at > self.now {
-            self.now = event.at;
+        if event.at() > self.now {
+            self.now = event.at();
         }
         let prof = self.profiles[pid as usize].as_mut().expect("live profile");
         push_grow_slowly(&mut prof.events, event, 4);
@@ -638,6 +638,7 @@ impl State {
             push_grow_slowly(&mut prof.extras, x, 1);
         }
         let before = prof.stage();
+        let due_before = prof.next_due_or_max();
         let idx = prof.events.len() - 1;
         let xi = prof.extras.len() - event.has_extra() as usize;
         let mut scratch = std::mem::take(&mut self.scratch);
@@ -648,7 +649,7 @@ impl State {
             timers: &mut prof.timers,
             sink: &mut scratch,
         };
-        machine.fire_timers(event.at, false);
+        machine.fire_timers(event.at(), false);
         machine.on_event(&prof.events, &prof.extras, idx, xi);
         let after = prof.stage();
         self.count_move(before, after);
@@ -660,7 +661,7 @@ impl State {
             });
         }
         self.scratch = scratch;
-        self.reschedule(pid);
+        self.reschedule(pid, due_before);
         self.fire_due(m);
     }
 
@@ -715,6 +716,7 @@ impl State {
         mutate: impl FnOnce(&mut State, u32) -> Result<()>,
     ) -> Result<()> {
         let mut old = Vec::new();
+        let due_before = self.profile(pids[0]).next_due_or_max();
         for &pid in pids {
             let now = self.now;
             let p = self.profile_mut(pid);
@@ -734,7 +736,7 @@ impl State {
             self.stage_counts[a as usize] += 1;
         }
         self.log_diff(target, &old, &new);
-        self.reschedule(target);
+        self.reschedule(target, due_before);
         self.fire_due(m);
         Ok(())
     }
@@ -790,15 +792,15 @@ impl State {
             .iter()
             .map(|&pid| self.display_id(m, &self.profile(pid).keys))
             .collect();
-        let at = event.at;
+        let at = event.at();
         let absorbed: SmallVec<[u32; 2]> = order[1..].into();
         self.recompute(m, &order, |st, survivor| {
             for &pid in &absorbed {
                 st.absorb(survivor, pid);
             }
             st.add_keys(m, survivor, new_keys, None)?;
-            if event.at > st.now {
-                st.now = event.at;
+            if event.at() > st.now {
+                st.now = event.at();
             }
             st.insert_event(survivor, event, extra);
             Ok(())
@@ -819,7 +821,7 @@ impl State {
         self.live -= 1;
         self.redirect.insert(pid, survivor);
         self.pending_free.push(pid);
-        for &k in &gone.keys {
+        for &k in gone.keys.iter() {
             self.keys.set_owner(k, survivor);
         }
         for x in &gone.extras {
@@ -872,7 +874,7 @@ impl State {
     fn erase(&mut self, m: &Compiled, pid: u32) -> Erasure {
         let p = self.profiles[pid as usize].take().expect("live profile");
         let customer = self.display_id(m, &p.keys);
-        for &k in &p.keys {
+        for &k in p.keys.iter() {
             self.keys.remove(k);
         }
         for x in &p.extras {
@@ -892,18 +894,18 @@ impl State {
         }
     }
 
-    /// Keeps the invariant: a profile's live queue entry is `(next due timer, pid)`; entries whose
-    /// due time no longer matches `scheduled` are stale and skipped when popped.
-    fn reschedule(&mut self, pid: u32) {
-        let p = self.profiles[pid as usize].as_mut().expect("live profile");
-        let next = p.next_due().unwrap_or(i64::MAX);
-        if next != p.scheduled {
-            p.scheduled = next;
-            if next != i64::MAX {
-                self.queue.push(Reverse((next, pid)));
-                if self.queue.len() > 2 * self.live + 1024 {
-                    self.compact_queue();
-                }
+    /// Keeps the invariant: every profile with a pending timer has a live queue entry
+    /// `(next due timer, pid)`. `before` is the profile's next due time when its live entry was
+    /// last pushed (`i64::MAX`: none is live); a new entry is pushed only when the next due time
+    /// changed. Entries whose due time no longer matches the profile's next due time are stale
+    /// and skipped when popped.
+    #[inline]
+    fn reschedule(&mut self, pid: u32, before: i64) {
+        let next = self.profile(pid).next_due_or_max();
+        if next != before && next != i64::MAX {
+            self.queue.push(Reverse((next, pid)));
+            if self.queue.len() > 2 * self.live + 1024 {
+                self.compact_queue();
             }
         }
     }
@@ -915,9 +917,8 @@ impl State {
             .iter()
             .enumerate()
             .filter_map(|(pid, p)| {
-                p.as_ref()
-                    .filter(|p| p.scheduled != i64::MAX)
-                    .map(|p| Reverse((p.scheduled, pid as u32)))
+                let due = p.as_ref()?.next_due_or_max();
+                (due != i64::MAX).then_some(Reverse((due, pid as u32)))
             })
             .collect();
         self.queue = BinaryHeap::from(live);
@@ -934,10 +935,9 @@ impl State {
             let Some(p) = self.profiles[pid as usize].as_mut() else {
                 continue;
             };
-            if p.scheduled != due {
+            if p.next_due_or_max() != due {
                 continue;
             }
-            p.scheduled = i64::MAX;
             let before = p.stage();
             let mut scratch = std::mem::take(&mut self.scratch);
             Machine {
@@ -958,7 +958,8 @@ impl State {
                 });
             }
             self.scratch = scratch;
-            self.reschedule(pid);
+            // The entry just popped was the live one.
+            self.reschedule(pid, i64::MAX);
         }
     }
 

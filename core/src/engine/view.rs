@@ -95,15 +95,6 @@ fn thin<T>(cap: usize) -> usize {
     }
 }
 
-/// Heap bytes of a `SmallVec` (none while its items fit inline).
-fn small<A: smallvec::Array>(v: &smallvec::SmallVec<A>) -> usize {
-    if v.spilled() {
-        v.capacity() * std::mem::size_of::<A::Item>()
-    } else {
-        0
-    }
-}
-
 impl State {
     pub(crate) fn view(&self, m: &Compiled, pid: u32) -> CustomerView {
         let p = self.profiles[pid as usize].as_ref().expect("live profile");
@@ -133,7 +124,7 @@ impl State {
                 })
                 .collect(),
             touchpoints: p.events.len(),
-            last_seen: p.events.last().map(|e| Timestamp(e.at)),
+            last_seen: p.events.last().map(|e| Timestamp(e.at())),
             consent: p
                 .consent
                 .iter()
@@ -168,9 +159,9 @@ impl State {
                     }
                 }
             }
-            u.identities += small(&p.keys);
+            u.identities += p.keys.heap_bytes();
             u.history += thin::<StageEntry>(p.history.capacity());
-            u.timers += small(&p.timers) + thin::<ConsentChange>(p.consent.capacity());
+            u.timers += p.timers.heap_bytes() + thin::<ConsentChange>(p.consent.capacity());
         }
         u.total = u.profiles + u.timelines + u.identities + u.ids + u.history + u.timers;
         u
