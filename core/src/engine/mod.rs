@@ -50,7 +50,6 @@ use identity::KeyStore;
 use machine::{derive, last_timer_time, Machine, OutRec};
 use profile::*;
 use smallvec::SmallVec;
-use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 
@@ -68,6 +67,41 @@ struct LogItem {
     retract: bool,
 }
 
+/// An entry of the timer queue: profile `pid` has a timer due at `due`. Packed into 12 bytes;
+/// ordered so that the queue (a max-heap) pops the earliest `(due, pid)` first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C, packed(4))]
+struct Due {
+    due: i64,
+    pid: u32,
+}
+
+impl Due {
+    #[inline]
+    fn new(due: i64, pid: u32) -> Due {
+        Due { due, pid }
+    }
+
+    #[inline]
+    fn get(&self) -> (i64, u32) {
+        (self.due, self.pid)
+    }
+}
+
+impl Ord for Due {
+    #[inline]
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other.get().cmp(&self.get())
+    }
+}
+
+impl PartialOrd for Due {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 /// Everything but the model, so methods can borrow the compiled model and the state apart.
 #[derive(Debug, Default)]
 pub(crate) struct State {
@@ -78,7 +112,7 @@ pub(crate) struct State {
     ids: HashMap<Arc<str>, u32>,
     prop_names: Vec<Arc<str>>,
     prop_ix: HashMap<Arc<str>, PropKey>,
-    queue: BinaryHeap<Reverse<(i64, u32)>>,
+    queue: BinaryHeap<Due>,
     now: i64,
     stage_counts: Vec<u64>,
     // Per call:
@@ -903,7 +937,7 @@ impl State {
     fn reschedule(&mut self, pid: u32, before: i64) {
         let next = self.profile(pid).next_due_or_max();
         if next != before && next != i64::MAX {
-            self.queue.push(Reverse((next, pid)));
+            self.queue.push(Due::new(next, pid));
             if self.queue.len() > 2 * self.live + 1024 {
                 self.compact_queue();
             }
@@ -912,13 +946,13 @@ impl State {
 
     /// Drops stale queue entries (outputs are unaffected: stale entries are skipped anyway).
     fn compact_queue(&mut self) {
-        let live: Vec<Reverse<(i64, u32)>> = self
+        let live: Vec<Due> = self
             .profiles
             .iter()
             .enumerate()
             .filter_map(|(pid, p)| {
                 let due = p.as_ref()?.next_due_or_max();
-                (due != i64::MAX).then_some(Reverse((due, pid as u32)))
+                (due != i64::MAX).then_some(Due::new(due, pid as u32))
             })
             .collect();
         self.queue = BinaryHeap::from(live);
@@ -927,7 +961,7 @@ impl State {
     /// Fires every timer due by the engine's time in time order across customers (ties by
     /// profile slot): each queue entry fires only that customer's timers due at its time.
     fn fire_due(&mut self, m: &Compiled) {
-        while let Some(&Reverse((due, pid))) = self.queue.peek() {
+        while let Some((due, pid)) = self.queue.peek().map(Due::get) {
             if due > self.now {
                 break;
             }

@@ -143,8 +143,8 @@ impl State {
             profiles: self.profiles.capacity() * std::mem::size_of::<Option<Profile>>()
                 + self.free.capacity() * 4,
             identities: self.keys.heap_bytes(),
-            ids: self.ids.capacity() * (std::mem::size_of::<(Arc<str>, u32)>() + 1),
-            timers: self.queue.capacity() * 16,
+            ids: self.ids.allocation_size(),
+            timers: self.queue.capacity() * std::mem::size_of::<super::Due>(),
             ..Default::default()
         };
         for p in self.profiles.iter().flatten() {
