@@ -88,6 +88,11 @@ impl KeyStore {
             .ok_or_else(|| Error::Capacity {
                 message: "identity key arena is full (4 GiB of key text)".into(),
             })?;
+        if self.arena.capacity() - self.arena.len() < value.len() {
+            // Grow by a quarter, not doubling (see `reserve_one_slowly`).
+            self.arena
+                .reserve_exact((self.arena.len() / 4).max(value.len()).max(1024));
+        }
         self.arena.push_str(value);
         let rec = KeyRec {
             off,
@@ -100,6 +105,7 @@ impl KeyStore {
                 id
             }
             None => {
+                super::reserve_one_slowly(&mut self.recs);
                 self.recs.push(rec);
                 (self.recs.len() - 1) as KeyId
             }

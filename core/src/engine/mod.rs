@@ -52,6 +52,7 @@ use profile::*;
 use smallvec::SmallVec;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
+use thin_vec::ThinVec;
 
 /// The journey engine for one model.
 #[derive(Debug)]
@@ -475,6 +476,7 @@ impl State {
         let pid = match self.free.pop() {
             Some(pid) => pid,
             None => {
+                reserve_one_slowly(&mut self.profiles);
                 self.profiles.push(None);
                 u32::try_from(self.profiles.len() - 1).map_err(|_| Error::Capacity {
                     message: "more than 4 billion customers".into(),
@@ -604,7 +606,7 @@ impl State {
         let extra = (p.id.is_some() || p.value.is_some() || !props.is_empty()).then(|| Extra {
             id: p.id.as_deref().map(Arc::from),
             value: p.value,
-            props: props.into_boxed_slice(),
+            props: ThinVec::from(props),
         });
         let event = Event::new(
             p.at,
@@ -1111,13 +1113,23 @@ impl State {
     }
 }
 
-/// Pushes, growing a full list by half (at least `min`) rather than doubling: timelines are the
-/// bulk of an engine's memory and most stay short, so less slack matters more than the few
+/// Pushes, growing a full list by a quarter (at least `min`) rather than doubling: timelines are
+/// the bulk of an engine's memory and most stay short, so less slack matters more than the few
 /// extra reallocations.
 #[inline]
 fn push_grow_slowly<T>(v: &mut thin_vec::ThinVec<T>, x: T, min: usize) {
     if v.len() == v.capacity() {
-        v.reserve_exact((v.len() / 2).max(min));
+        v.reserve_exact((v.len() / 4).max(min));
     }
     v.push(x);
+}
+
+/// Makes room for one more item in a vector that grows by a quarter (at least 64 items) rather
+/// than doubling: the engine's per-customer tables hold millions of items, and a doubled
+/// capacity would leave up to half of them unused.
+#[inline]
+pub(crate) fn reserve_one_slowly<T>(v: &mut Vec<T>) {
+    if v.len() == v.capacity() {
+        v.reserve_exact((v.len() / 4).max(64));
+    }
 }

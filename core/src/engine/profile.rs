@@ -87,7 +87,8 @@ impl std::fmt::Debug for Event {
 pub(crate) struct Extra {
     pub id: Option<Arc<str>>,
     pub value: Option<f64>,
-    pub props: Box<[(PropKey, PropValue)]>,
+    /// Properties (no allocation when there are none: most extras are a value or an id).
+    pub props: ThinVec<(PropKey, PropValue)>,
 }
 
 /// A consent change for one channel, at a point in event time.
@@ -372,6 +373,7 @@ mod tests {
 
     #[test]
     fn profile_is_one_cache_line() {
+        assert_eq!(size_of::<Extra>(), 40);
         assert_eq!(size_of::<Keys>(), 16);
         assert_eq!(size_of::<Timers>(), 16);
         assert_eq!(size_of::<TimerSlot>(), 12);

@@ -258,7 +258,7 @@ impl Engine {
                 extras.push(Extra {
                     id,
                     value: x.value,
-                    props: props.into_boxed_slice(),
+                    props: thin_vec::ThinVec::from(props),
                 });
             }
             let mut consent = thin_vec::ThinVec::with_capacity(sp.consent.len());

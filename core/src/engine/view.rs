@@ -151,7 +151,7 @@ impl State {
             u.touchpoints += p.events.len();
             u.timelines += thin::<Event>(p.events.capacity()) + thin::<Extra>(p.extras.capacity());
             for x in &p.extras {
-                u.timelines += x.props.len() * std::mem::size_of::<(u16, crate::PropValue)>();
+                u.timelines += thin::<(u16, crate::PropValue)>(x.props.capacity());
                 u.timelines += x.id.as_ref().map_or(0, |id| id.len() + 16);
                 for (_, v) in x.props.iter() {
                     if let crate::PropValue::Str(s) = v {
