@@ -54,8 +54,10 @@ impl KeyStore {
         self.hasher.hash_one((kind, value))
     }
 
+    #[inline]
     fn bytes(&self, r: &KeyRec) -> &[u8] {
-        self.text(r).as_bytes()
+        // Byte slicing: no char-boundary checks on the lookup path.
+        &self.arena.as_bytes()[r.off as usize..(r.off + r.len()) as usize]
     }
 
     #[inline]
@@ -88,11 +90,6 @@ impl KeyStore {
             .ok_or_else(|| Error::Capacity {
                 message: "identity key arena is full (4 GiB of key text)".into(),
             })?;
-        if self.arena.capacity() - self.arena.len() < value.len() {
-            // Grow by a quarter, not doubling (see `reserve_one_slowly`).
-            self.arena
-                .reserve_exact((self.arena.len() / 4).max(value.len()).max(1024));
-        }
         self.arena.push_str(value);
         let rec = KeyRec {
             off,
@@ -105,7 +102,6 @@ impl KeyStore {
                 id
             }
             None => {
-                super::reserve_one_slowly(&mut self.recs);
                 self.recs.push(rec);
                 (self.recs.len() - 1) as KeyId
             }

@@ -296,9 +296,11 @@ impl<S: Sink> Machine<'_, S> {
         else {
             return false;
         };
-        let lo = within
-            .map(|w| events[idx].at().saturating_sub(w))
-            .unwrap_or(i64::MIN);
+        let lo = Event::time_key(
+            within
+                .map(|w| events[idx].at().saturating_sub(w))
+                .unwrap_or(i64::MIN),
+        );
         let mut next_extra = xi + events[idx].has_extra() as usize;
         let mut n = 0u32;
         for j in (0..=idx).rev() {
@@ -306,7 +308,7 @@ impl<S: Sink> Machine<'_, S> {
             if e.has_extra() {
                 next_extra -= 1;
             }
-            if e.at() < lo {
+            if e.before(lo) {
                 break;
             }
             if !on[e.kind as usize] || channels.as_ref().is_some_and(|c| !c[e.channel() as usize]) {

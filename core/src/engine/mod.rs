@@ -476,7 +476,6 @@ impl State {
         let pid = match self.free.pop() {
             Some(pid) => pid,
             None => {
-                reserve_one_slowly(&mut self.profiles);
                 self.profiles.push(None);
                 u32::try_from(self.profiles.len() - 1).map_err(|_| Error::Capacity {
                     message: "more than 4 billion customers".into(),
@@ -629,6 +628,8 @@ impl State {
         let prof = self.profile(pid);
         let in_order = match prof.events.last() {
             None => true,
+            // The common case: strictly later (what `event_order` compares first).
+            Some(last) if last.at() < event.at() => true,
             Some(last) => {
                 let lx = if last.has_extra() {
                     prof.extras.last()
@@ -1122,14 +1123,4 @@ fn push_grow_slowly<T>(v: &mut thin_vec::ThinVec<T>, x: T, min: usize) {
         v.reserve_exact((v.len() / 4).max(min));
     }
     v.push(x);
-}
-
-/// Makes room for one more item in a vector that grows by a quarter (at least 64 items) rather
-/// than doubling: the engine's per-customer tables hold millions of items, and a doubled
-/// capacity would leave up to half of them unused.
-#[inline]
-pub(crate) fn reserve_one_slowly<T>(v: &mut Vec<T>) {
-    if v.len() == v.capacity() {
-        v.reserve_exact((v.len() / 4).max(64));
-    }
 }

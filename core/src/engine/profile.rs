@@ -17,20 +17,21 @@ pub(crate) type KeyId = u32;
 pub(crate) const HAS_EXTRA: u8 = 1;
 
 /// One event of a customer's timeline, packed into 10 bytes: time (49 bits, as an offset from
-/// the earliest valid time, year 0000), channel and the extra flag share one `u64`, the kind
-/// follows. Lossless for every valid event: times are within years 0000 to 9999
+/// the earliest valid time, year 0000, in the top bits), the extra flag and the channel share
+/// one `u64`, the kind follows. Lossless for every valid event: times are within years 0000 to 9999
 /// ([`Timestamp::from_millis_checked`](crate::Timestamp::from_millis_checked)), which spans
 /// less than 2^49 milliseconds.
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(C, packed(2))]
 pub(crate) struct Event {
-    /// `flags << 63 | (at - MIN_MILLIS) << 8 | channel`.
+    /// `(at - MIN_MILLIS) << 15 | flags << 8 | channel`.
     bits: u64,
     pub kind: KindId,
 }
 
 const AT_BITS: u32 = 49;
 const AT_MASK: u64 = (1 << AT_BITS) - 1;
+const TIME_SHIFT: u32 = 64 - AT_BITS;
 const _: () = assert!(
     ((crate::time::MAX_MILLIS - crate::time::MIN_MILLIS) as u64) < (1 << AT_BITS),
     "valid times fit in the event's time field"
@@ -43,7 +44,7 @@ impl Event {
         debug_assert!(flags <= HAS_EXTRA);
         let t = (at.wrapping_sub(crate::time::MIN_MILLIS) as u64) & AT_MASK;
         Event {
-            bits: ((flags as u64) << 63) | (t << 8) | channel as u64,
+            bits: (t << TIME_SHIFT) | ((flags as u64) << 8) | channel as u64,
             kind,
         }
     }
@@ -51,7 +52,24 @@ impl Event {
     /// When it happened (epoch milliseconds).
     #[inline]
     pub fn at(&self) -> i64 {
-        ((self.bits >> 8) & AT_MASK) as i64 + crate::time::MIN_MILLIS
+        (self.bits >> TIME_SHIFT) as i64 + crate::time::MIN_MILLIS
+    }
+
+    /// A key for comparing times cheaply: `e.before(Event::time_key(t))` is `e.at() < t`.
+    #[inline]
+    pub fn time_key(t: i64) -> u64 {
+        match t.checked_sub(crate::time::MIN_MILLIS) {
+            _ if t <= crate::time::MIN_MILLIS => 0,
+            Some(off) if (off as u64) <= AT_MASK => (off as u64) << TIME_SHIFT,
+            // Later than any event can be (the low bits of events are never all ones).
+            _ => u64::MAX,
+        }
+    }
+
+    /// Whether the event happened before the time of `key` (see [`time_key`](Self::time_key)).
+    #[inline]
+    pub fn before(&self, key: u64) -> bool {
+        self.bits < key
     }
 
     #[inline]
@@ -61,12 +79,12 @@ impl Event {
 
     #[inline]
     pub fn flags(&self) -> u8 {
-        (self.bits >> 63) as u8
+        (self.bits >> 8) as u8 & HAS_EXTRA
     }
 
     #[inline]
     pub fn has_extra(&self) -> bool {
-        self.bits >> 63 != 0
+        self.bits & ((HAS_EXTRA as u64) << 8) != 0
     }
 }
 
@@ -418,6 +436,26 @@ mod tests {
         assert_eq!(event_order(&a, None, &b, None, &names), Ordering::Less);
         assert_eq!(event_order(&c, None, &b, None, &names), Ordering::Greater);
         assert_eq!(event_order(&b, None, &b, None, &names), Ordering::Equal);
+        // Time keys compare like times, at the edges of the range too.
+        for at in [MIN_MILLIS, MIN_MILLIS + 1, 0, 5, MAX_MILLIS] {
+            let e = Event::new(at, u16::MAX, u8::MAX, HAS_EXTRA);
+            for t in [
+                i64::MIN,
+                MIN_MILLIS - 1,
+                MIN_MILLIS,
+                MIN_MILLIS + 1,
+                -1,
+                0,
+                4,
+                5,
+                6,
+                MAX_MILLIS,
+                MAX_MILLIS + 1,
+                i64::MAX,
+            ] {
+                assert_eq!(e.before(Event::time_key(t)), at < t, "{at} < {t}");
+            }
+        }
     }
 
     #[test]
