@@ -1,6 +1,6 @@
 //! A customer profile: identity keys, the event timeline, consent, and derived journey state.
 //!
-//! Events are stored compactly (12 bytes each); the rarer parts of an event (id, value,
+//! Events are stored compactly (10 bytes each); the rarer parts of an event (id, value,
 //! properties) live in a side list, one entry per event that has any, in timeline order.
 
 use crate::model::condition::PropKey;
