@@ -189,7 +189,7 @@ fn effort(p: &Profile) -> Effort {
     let mut e = Effort::default();
     let mut prev = None;
     for ev in p.events.iter() {
-        let c = ev.channel;
+        let c = ev.channel();
         let (word, bit) = (c as usize / 64, 1u64 << (c % 64));
         if seen[word] & bit == 0 {
             seen[word] |= bit;
@@ -202,7 +202,7 @@ fn effort(p: &Profile) -> Effort {
     }
     e.touches = p.events.len();
     if let (Some(first), Some(last)) = (p.events.first(), p.events.last()) {
-        let (a, b) = (first.at, last.at);
+        let (a, b) = (first.at(), last.at());
         e.elapsed = Duration(b.saturating_sub(a));
     }
     e

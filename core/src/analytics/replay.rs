@@ -686,12 +686,7 @@ fn replay_block(ctx: &Ctx<'_>, s: &mut Scratch, customers: Range<usize>) -> Bloc
             }
             ties |= t == last;
             last = t;
-            s.events.push(Event {
-                at: t,
-                kind: k,
-                channel: ch as u8,
-                flags: 0,
-            });
+            s.events.push(Event::new(t, k, ch as u8, 0));
             s.rows.push(r as u32);
         }
         if ties {
@@ -726,7 +721,7 @@ fn engine_order(log: &EventLog, events: &mut [Event], rows: &mut [u32]) {
     let mut start = 0;
     while start < events.len() {
         let mut end = start + 1;
-        while end < events.len() && events[end].at == events[start].at {
+        while end < events.len() && events[end].at() == events[start].at() {
             end += 1;
         }
         if end - start > 1 {
@@ -738,7 +733,7 @@ fn engine_order(log: &EventLog, events: &mut [Event], rows: &mut [u32]) {
             run.sort_by(|(a, ra), (b, rb)| {
                 a.kind
                     .cmp(&b.kind)
-                    .then(a.channel.cmp(&b.channel))
+                    .then(a.channel().cmp(&b.channel()))
                     .then_with(|| extra_order(log, *ra as usize, *rb as usize))
             });
             for (i, (e, r)) in run.into_iter().enumerate() {

@@ -726,12 +726,7 @@ impl Sim<'_> {
         if plan.valued[kind as usize] {
             self.purchases += 1;
         }
-        self.events.push(Event {
-            at,
-            kind,
-            channel,
-            flags: 0,
-        });
+        self.events.push(Event::new(at, kind, channel, 0));
         let idx = self.events.len() - 1;
         let props = SimProps {
             plan,

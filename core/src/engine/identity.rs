@@ -10,13 +10,32 @@ use crate::model::IdentityId;
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
 
+/// A key's record, 12 bytes: where its text is, its length, kind and liveness, and the profile
+/// that owns it.
 #[derive(Clone, Copy, Debug)]
 struct KeyRec {
     off: u32,
-    len: u32,
-    kind: IdentityId,
-    live: bool,
     owner: u32,
+    /// `live << 31 | kind << 22 | len` (length below [`MAX_LEN`]).
+    meta: u32,
+}
+
+/// Keys are shorter than 4 MiB (touchpoints allow 1 KiB; longer ones get a capacity error).
+const MAX_LEN: usize = 1 << 22;
+
+impl KeyRec {
+    #[inline]
+    fn len(&self) -> u32 {
+        self.meta & (MAX_LEN as u32 - 1)
+    }
+    #[inline]
+    fn kind(&self) -> IdentityId {
+        (self.meta >> 22) as IdentityId
+    }
+    #[inline]
+    fn live(&self) -> bool {
+        self.meta >> 31 != 0
+    }
 }
 
 /// The key store.
@@ -35,13 +54,15 @@ impl KeyStore {
         self.hasher.hash_one((kind, value))
     }
 
+    #[inline]
     fn bytes(&self, r: &KeyRec) -> &[u8] {
-        self.text(r).as_bytes()
+        // Byte slicing: no char-boundary checks on the lookup path.
+        &self.arena.as_bytes()[r.off as usize..(r.off + r.len()) as usize]
     }
 
     #[inline]
     fn text(&self, r: &KeyRec) -> &str {
-        &self.arena[r.off as usize..(r.off + r.len) as usize]
+        &self.arena[r.off as usize..(r.off + r.len()) as usize]
     }
 
     /// The key with this kind and value.
@@ -51,13 +72,18 @@ impl KeyStore {
         self.table
             .find(h, |&id| {
                 let r = &self.recs[id as usize];
-                r.kind == kind && self.bytes(r) == value.as_bytes()
+                r.kind() == kind && self.bytes(r) == value.as_bytes()
             })
             .copied()
     }
 
     /// Adds a key owned by profile `owner`; the caller checked it is not present.
     pub fn insert(&mut self, kind: IdentityId, value: &str, owner: u32) -> Result<KeyId> {
+        if value.len() >= MAX_LEN {
+            return Err(Error::Capacity {
+                message: "identity key of 4 MiB or more".into(),
+            });
+        }
         let off = u32::try_from(self.arena.len())
             .ok()
             .filter(|o| o.checked_add(value.len() as u32).is_some())
@@ -67,10 +93,8 @@ impl KeyStore {
         self.arena.push_str(value);
         let rec = KeyRec {
             off,
-            len: value.len() as u32,
-            kind,
-            live: true,
             owner,
+            meta: 1 << 31 | (kind as u32) << 22 | value.len() as u32,
         };
         let id = match self.free.pop() {
             Some(id) => {
@@ -87,8 +111,8 @@ impl KeyStore {
         self.table.insert_unique(h, id, |&k| {
             let r = &recs[k as usize];
             hasher.hash_one((
-                r.kind,
-                &arena.as_bytes()[r.off as usize..(r.off + r.len) as usize],
+                r.kind(),
+                &arena.as_bytes()[r.off as usize..(r.off + r.len()) as usize],
             ))
         });
         Ok(id)
@@ -97,22 +121,22 @@ impl KeyStore {
     /// Removes a key, zeroing its text.
     pub fn remove(&mut self, id: KeyId) {
         let r = self.recs[id as usize];
-        if !r.live {
+        if !r.live() {
             return;
         }
-        let h = self.hash(r.kind, self.bytes(&r));
+        let h = self.hash(r.kind(), self.bytes(&r));
         if let Ok(entry) = self.table.find_entry(h, |&k| k == id) {
             entry.remove();
         }
-        let zeros = "\0".repeat(r.len as usize);
+        let zeros = "\0".repeat(r.len() as usize);
         self.arena
-            .replace_range(r.off as usize..(r.off + r.len) as usize, &zeros);
-        self.recs[id as usize].live = false;
+            .replace_range(r.off as usize..(r.off + r.len()) as usize, &zeros);
+        self.recs[id as usize].meta &= !(1 << 31);
         self.free.push(id);
     }
 
     pub fn kind(&self, id: KeyId) -> IdentityId {
-        self.recs[id as usize].kind
+        self.recs[id as usize].kind()
     }
 
     pub fn value(&self, id: KeyId) -> &str {
@@ -134,12 +158,12 @@ impl KeyStore {
             .then_with(|| self.value(a).cmp(self.value(b)))
     }
 
-    /// Bytes held (arena, records, table).
+    /// Bytes held (arena, records, free list, table).
     pub fn heap_bytes(&self) -> usize {
         self.arena.capacity()
             + self.recs.capacity() * std::mem::size_of::<KeyRec>()
             + self.free.capacity() * 4
-            + self.table.capacity() * (std::mem::size_of::<KeyId>() + 1)
+            + self.table.allocation_size()
     }
 }
 
@@ -165,5 +189,12 @@ mod tests {
             s.insert(2, &format!("k{i}"), i).unwrap();
         }
         assert_eq!(s.owner(s.find(2, "k4321").unwrap()), 4321);
+        assert_eq!(std::mem::size_of::<KeyRec>(), 12);
+        let long = "x".repeat(MAX_LEN - 1);
+        let l = s.insert(u8::MAX, &long, 1).unwrap();
+        assert_eq!((s.kind(l), s.value(l).len()), (u8::MAX, MAX_LEN - 1));
+        assert!(s.insert(3, &"y".repeat(MAX_LEN), 1).is_err());
+        s.remove(l);
+        assert_eq!(s.find(u8::MAX, &long), None);
     }
 }

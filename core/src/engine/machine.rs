@@ -223,7 +223,7 @@ impl<S: Sink> Machine<'_, S> {
     ) {
         let m = self.m;
         let e = events[idx];
-        let (at, kind, channel) = (e.at, e.kind, e.channel);
+        let (at, kind, channel) = (e.at(), e.kind, e.channel());
         if self.stage().is_none() {
             self.enter(0, at, None, Some(channel));
             for &a in &m.stages[0].on_enter {
@@ -296,9 +296,11 @@ impl<S: Sink> Machine<'_, S> {
         else {
             return false;
         };
-        let lo = within
-            .map(|w| events[idx].at.saturating_sub(w))
-            .unwrap_or(i64::MIN);
+        let lo = Event::time_key(
+            within
+                .map(|w| events[idx].at().saturating_sub(w))
+                .unwrap_or(i64::MIN),
+        );
         let mut next_extra = xi + events[idx].has_extra() as usize;
         let mut n = 0u32;
         for j in (0..=idx).rev() {
@@ -306,10 +308,10 @@ impl<S: Sink> Machine<'_, S> {
             if e.has_extra() {
                 next_extra -= 1;
             }
-            if e.at < lo {
+            if e.before(lo) {
                 break;
             }
-            if !on[e.kind as usize] || channels.as_ref().is_some_and(|c| !c[e.channel as usize]) {
+            if !on[e.kind as usize] || channels.as_ref().is_some_and(|c| !c[e.channel() as usize]) {
                 continue;
             }
             if let Some(cond) = when {
@@ -366,7 +368,7 @@ pub(crate) fn run<S: Sink, P: EventProps>(
     };
     let mut xi = 0;
     for idx in 0..events.len() {
-        machine.fire_timers(events[idx].at, false);
+        machine.fire_timers(events[idx].at(), false);
         machine.on_event_with(events, props, idx, xi);
         xi += events[idx].has_extra() as usize;
     }

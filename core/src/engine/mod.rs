@@ -50,9 +50,9 @@ use identity::KeyStore;
 use machine::{derive, last_timer_time, Machine, OutRec};
 use profile::*;
 use smallvec::SmallVec;
-use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
+use thin_vec::ThinVec;
 
 /// The journey engine for one model.
 #[derive(Debug)]
@@ -68,6 +68,41 @@ struct LogItem {
     retract: bool,
 }
 
+/// An entry of the timer queue: profile `pid` has a timer due at `due`. Packed into 12 bytes;
+/// ordered so that the queue (a max-heap) pops the earliest `(due, pid)` first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C, packed(4))]
+struct Due {
+    due: i64,
+    pid: u32,
+}
+
+impl Due {
+    #[inline]
+    fn new(due: i64, pid: u32) -> Due {
+        Due { due, pid }
+    }
+
+    #[inline]
+    fn get(&self) -> (i64, u32) {
+        (self.due, self.pid)
+    }
+}
+
+impl Ord for Due {
+    #[inline]
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other.get().cmp(&self.get())
+    }
+}
+
+impl PartialOrd for Due {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 /// Everything but the model, so methods can borrow the compiled model and the state apart.
 #[derive(Debug, Default)]
 pub(crate) struct State {
@@ -78,7 +113,7 @@ pub(crate) struct State {
     ids: HashMap<Arc<str>, u32>,
     prop_names: Vec<Arc<str>>,
     prop_ix: HashMap<Arc<str>, PropKey>,
-    queue: BinaryHeap<Reverse<(i64, u32)>>,
+    queue: BinaryHeap<Due>,
     now: i64,
     stage_counts: Vec<u64>,
     // Per call:
@@ -570,7 +605,7 @@ impl State {
         // Lateness, against the latest touchpoint of the customer(s).
         if let Some(latest) = found
             .iter()
-            .filter_map(|&pid| self.profile(pid).events.last().map(|e| e.at))
+            .filter_map(|&pid| self.profile(pid).events.last().map(|e| e.at()))
             .max()
         {
             if p.at < latest.saturating_sub(m.lateness) {
@@ -591,14 +626,14 @@ impl State {
         let extra = (p.id.is_some() || p.value.is_some() || !props.is_empty()).then(|| Extra {
             id: p.id.as_deref().map(Arc::from),
             value: p.value,
-            props: props.into_boxed_slice(),
+            props: ThinVec::from(props),
         });
-        let event = Event {
-            at: p.at,
-            kind: p.kind,
-            channel: p.channel,
-            flags: if extra.is_some() { HAS_EXTRA } else { 0 },
-        };
+        let event = Event::new(
+            p.at,
+            p.kind,
+            p.channel,
+            if extra.is_some() { HAS_EXTRA } else { 0 },
+        );
         let pid = match found.len() {
             0 => self.create_profile(m, &new_keys)?,
             1 => {
@@ -614,6 +649,8 @@ impl State {
         let prof = self.profile(pid);
         let in_order = match prof.events.last() {
             None => true,
+            // The common case: strictly later (what `event_order` compares first).
+            Some(last) if last.at() < event.at() => true,
             Some(last) => {
                 let lx = if last.has_extra() {
                     prof.extras.last()
@@ -625,14 +662,14 @@ impl State {
                     names[k as usize].clone()
                 }) == std::cmp::Ordering::Less
             }
-        } && event.at > last_timer_time(m, prof);
+        } && event.at() > last_timer_time(m, prof);
         if in_order {
             self.append(m, pid, event, extra);
             Ok(())
         } else {
             self.recompute(m, &[pid], |st, pid| {
-                if event.at > st.now {
-                    st.now = event.at;
+                if event.at() > st.now {
+                    st.now = event.at();
                 }
                 st.insert_event(pid, event, extra);
                 Ok(())
@@ -649,8 +686,8 @@ impl State {
     /// The fast path: a touchpoint after everything the customer's state was derived from.
     fn append(&mut self, m: &Compiled, pid: u32, event: Event, extra: Option<Extra>) {
         self.register_id(&extra, pid);
-        if event.at > self.now {
-            self.now = event.at;
+        if event.at() > self.now {
+            self.now = event.at();
         }
         let prof = self.profiles[pid as usize].as_mut().expect("live profile");
         push_grow_slowly(&mut prof.events, event, 4);
@@ -659,6 +696,7 @@ impl State {
             push_grow_slowly(&mut prof.extras, x, 1);
         }
         let before = prof.stage();
+        let due_before = prof.next_due_or_max();
         let idx = prof.events.len() - 1;
         let xi = prof.extras.len() - event.has_extra() as usize;
         let mut scratch = std::mem::take(&mut self.scratch);
@@ -669,7 +707,7 @@ impl State {
             timers: &mut prof.timers,
             sink: &mut scratch,
         };
-        machine.fire_timers(event.at, false);
+        machine.fire_timers(event.at(), false);
         machine.on_event(&prof.events, &prof.extras, idx, xi);
         let after = prof.stage();
         self.count_move(before, after);
@@ -681,7 +719,7 @@ impl State {
             });
         }
         self.scratch = scratch;
-        self.reschedule(pid);
+        self.reschedule(pid, due_before);
         self.fire_due(m);
     }
 
@@ -736,6 +774,7 @@ impl State {
         mutate: impl FnOnce(&mut State, u32) -> Result<()>,
     ) -> Result<()> {
         let mut old = Vec::new();
+        let due_before = self.profile(pids[0]).next_due_or_max();
         for &pid in pids {
             let now = self.now;
             let p = self.profile_mut(pid);
@@ -755,7 +794,7 @@ impl State {
             self.stage_counts[a as usize] += 1;
         }
         self.log_diff(target, &old, &new);
-        self.reschedule(target);
+        self.reschedule(target, due_before);
         self.fire_due(m);
         Ok(())
     }
@@ -811,15 +850,15 @@ impl State {
             .iter()
             .map(|&pid| self.display_id(m, &self.profile(pid).keys))
             .collect();
-        let at = event.at;
+        let at = event.at();
         let absorbed: SmallVec<[u32; 2]> = order[1..].into();
         self.recompute(m, &order, |st, survivor| {
             for &pid in &absorbed {
                 st.absorb(survivor, pid);
             }
             st.add_keys(m, survivor, new_keys, None)?;
-            if event.at > st.now {
-                st.now = event.at;
+            if event.at() > st.now {
+                st.now = event.at();
             }
             st.insert_event(survivor, event, extra);
             Ok(())
@@ -840,7 +879,7 @@ impl State {
         self.live -= 1;
         self.redirect.insert(pid, survivor);
         self.pending_free.push(pid);
-        for &k in &gone.keys {
+        for &k in gone.keys.iter() {
             self.keys.set_owner(k, survivor);
         }
         for x in &gone.extras {
@@ -893,7 +932,7 @@ impl State {
     fn erase(&mut self, m: &Compiled, pid: u32) -> Erasure {
         let p = self.profiles[pid as usize].take().expect("live profile");
         let customer = self.display_id(m, &p.keys);
-        for &k in &p.keys {
+        for &k in p.keys.iter() {
             self.keys.remove(k);
         }
         for x in &p.extras {
@@ -913,32 +952,31 @@ impl State {
         }
     }
 
-    /// Keeps the invariant: a profile's live queue entry is `(next due timer, pid)`; entries whose
-    /// due time no longer matches `scheduled` are stale and skipped when popped.
-    fn reschedule(&mut self, pid: u32) {
-        let p = self.profiles[pid as usize].as_mut().expect("live profile");
-        let next = p.next_due().unwrap_or(i64::MAX);
-        if next != p.scheduled {
-            p.scheduled = next;
-            if next != i64::MAX {
-                self.queue.push(Reverse((next, pid)));
-                if self.queue.len() > 2 * self.live + 1024 {
-                    self.compact_queue();
-                }
+    /// Keeps the invariant: every profile with a pending timer has a live queue entry
+    /// `(next due timer, pid)`. `before` is the profile's next due time when its live entry was
+    /// last pushed (`i64::MAX`: none is live); a new entry is pushed only when the next due time
+    /// changed. Entries whose due time no longer matches the profile's next due time are stale
+    /// and skipped when popped.
+    #[inline]
+    fn reschedule(&mut self, pid: u32, before: i64) {
+        let next = self.profile(pid).next_due_or_max();
+        if next != before && next != i64::MAX {
+            self.queue.push(Due::new(next, pid));
+            if self.queue.len() > 2 * self.live + 1024 {
+                self.compact_queue();
             }
         }
     }
 
     /// Drops stale queue entries (outputs are unaffected: stale entries are skipped anyway).
     fn compact_queue(&mut self) {
-        let live: Vec<Reverse<(i64, u32)>> = self
+        let live: Vec<Due> = self
             .profiles
             .iter()
             .enumerate()
             .filter_map(|(pid, p)| {
-                p.as_ref()
-                    .filter(|p| p.scheduled != i64::MAX)
-                    .map(|p| Reverse((p.scheduled, pid as u32)))
+                let due = p.as_ref()?.next_due_or_max();
+                (due != i64::MAX).then_some(Due::new(due, pid as u32))
             })
             .collect();
         self.queue = BinaryHeap::from(live);
@@ -947,7 +985,7 @@ impl State {
     /// Fires every timer due by the engine's time in time order across customers (ties by
     /// profile slot): each queue entry fires only that customer's timers due at its time.
     fn fire_due(&mut self, m: &Compiled) {
-        while let Some(&Reverse((due, pid))) = self.queue.peek() {
+        while let Some((due, pid)) = self.queue.peek().map(Due::get) {
             if due > self.now {
                 break;
             }
@@ -955,10 +993,9 @@ impl State {
             let Some(p) = self.profiles[pid as usize].as_mut() else {
                 continue;
             };
-            if p.scheduled != due {
+            if p.next_due_or_max() != due {
                 continue;
             }
-            p.scheduled = i64::MAX;
             let before = p.stage();
             let mut scratch = std::mem::take(&mut self.scratch);
             Machine {
@@ -979,7 +1016,8 @@ impl State {
                 });
             }
             self.scratch = scratch;
-            self.reschedule(pid);
+            // The entry just popped was the live one.
+            self.reschedule(pid, i64::MAX);
         }
     }
 
@@ -1097,13 +1135,13 @@ impl State {
     }
 }
 
-/// Pushes, growing a full list by half (at least `min`) rather than doubling: timelines are the
-/// bulk of an engine's memory and most stay short, so less slack matters more than the few
+/// Pushes, growing a full list by a quarter (at least `min`) rather than doubling: timelines are
+/// the bulk of an engine's memory and most stay short, so less slack matters more than the few
 /// extra reallocations.
 #[inline]
 fn push_grow_slowly<T>(v: &mut thin_vec::ThinVec<T>, x: T, min: usize) {
     if v.len() == v.capacity() {
-        v.reserve_exact((v.len() / 2).max(min));
+        v.reserve_exact((v.len() / 4).max(min));
     }
     v.push(x);
 }

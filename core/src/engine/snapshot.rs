@@ -92,7 +92,7 @@ impl Engine {
                         events: p
                             .events
                             .iter()
-                            .map(|e| (e.at, e.kind, e.channel, e.flags))
+                            .map(|e| (e.at(), e.kind, e.channel(), e.flags()))
                             .collect(),
                         extras: p
                             .extras
@@ -220,12 +220,7 @@ impl Engine {
                 {
                     return Err(corrupt(format!("profile {pid}: bad event")));
                 }
-                events.push(Event {
-                    at,
-                    kind,
-                    channel,
-                    flags,
-                });
+                events.push(Event::new(at, kind, channel, flags));
             }
             if events.iter().filter(|e| e.has_extra()).count() != sp.extras.len() {
                 return Err(corrupt(format!(
@@ -263,7 +258,7 @@ impl Engine {
                 extras.push(Extra {
                     id,
                     value: x.value,
-                    props: props.into_boxed_slice(),
+                    props: thin_vec::ThinVec::from(props),
                 });
             }
             let mut consent = thin_vec::ThinVec::with_capacity(sp.consent.len());
@@ -310,7 +305,7 @@ impl Engine {
             if let Some(s) = p.stage() {
                 st.stage_counts[s as usize] += 1;
             }
-            st.reschedule(pid);
+            st.reschedule(pid, i64::MAX);
         }
         let mut seen = std::collections::HashSet::new();
         for &f in &snap.free {

@@ -95,15 +95,6 @@ fn thin<T>(cap: usize) -> usize {
     }
 }
 
-/// Heap bytes of a `SmallVec` (none while its items fit inline).
-fn small<A: smallvec::Array>(v: &smallvec::SmallVec<A>) -> usize {
-    if v.spilled() {
-        v.capacity() * std::mem::size_of::<A::Item>()
-    } else {
-        0
-    }
-}
-
 impl State {
     pub(crate) fn view(&self, m: &Compiled, pid: u32) -> CustomerView {
         let p = self.profiles[pid as usize].as_ref().expect("live profile");
@@ -133,7 +124,7 @@ impl State {
                 })
                 .collect(),
             touchpoints: p.events.len(),
-            last_seen: p.events.last().map(|e| Timestamp(e.at)),
+            last_seen: p.events.last().map(|e| Timestamp(e.at())),
             consent: p
                 .consent
                 .iter()
@@ -152,15 +143,15 @@ impl State {
             profiles: self.profiles.capacity() * std::mem::size_of::<Option<Profile>>()
                 + self.free.capacity() * 4,
             identities: self.keys.heap_bytes(),
-            ids: self.ids.capacity() * (std::mem::size_of::<(Arc<str>, u32)>() + 1),
-            timers: self.queue.capacity() * 16,
+            ids: self.ids.allocation_size(),
+            timers: self.queue.capacity() * std::mem::size_of::<super::Due>(),
             ..Default::default()
         };
         for p in self.profiles.iter().flatten() {
             u.touchpoints += p.events.len();
             u.timelines += thin::<Event>(p.events.capacity()) + thin::<Extra>(p.extras.capacity());
             for x in &p.extras {
-                u.timelines += x.props.len() * std::mem::size_of::<(u16, crate::PropValue)>();
+                u.timelines += thin::<(u16, crate::PropValue)>(x.props.capacity());
                 u.timelines += x.id.as_ref().map_or(0, |id| id.len() + 16);
                 for (_, v) in x.props.iter() {
                     if let crate::PropValue::Str(s) = v {
@@ -168,9 +159,9 @@ impl State {
                     }
                 }
             }
-            u.identities += small(&p.keys);
+            u.identities += p.keys.heap_bytes();
             u.history += thin::<StageEntry>(p.history.capacity());
-            u.timers += small(&p.timers) + thin::<ConsentChange>(p.consent.capacity());
+            u.timers += p.timers.heap_bytes() + thin::<ConsentChange>(p.consent.capacity());
         }
         u.total = u.profiles + u.timelines + u.identities + u.ids + u.history + u.timers;
         u
