@@ -76,7 +76,8 @@ pub struct SimConfig {
     pub customers: usize,
     /// Seed: the same seed, model and configuration give the same log.
     pub seed: u64,
-    /// Start of the simulated window.
+    /// Start of the simulated window (a start before year 0000, or a window reaching past
+    /// year 9999, is moved or cut to lie within those years).
     pub start: Timestamp,
     /// Length of the window in days; customers arrive during its first 80%.
     pub days: u32,
@@ -880,9 +881,19 @@ impl Sim<'_> {
     }
 }
 
+/// The window's start and length: `cfg`'s, moved and cut where needed so that every simulated
+/// time is a valid one (years 0000 to 9999; the last step may pass the window's end by up to an
+/// hour).
+fn window(cfg: &SimConfig) -> (i64, i64) {
+    const LAST: i64 = crate::time::MAX_MILLIS - 2 * DAY;
+    let start = cfg.start.0.clamp(crate::time::MIN_MILLIS, LAST - DAY);
+    let days = cfg.days.max(1) as i64;
+    (start, (days * DAY).min(LAST - start))
+}
+
 fn simulate_block(plan: &Plan<'_>, cfg: &SimConfig, customers: std::ops::Range<usize>) -> Block {
     let mean = cfg.events_per_customer.max(1.0);
-    let window = cfg.days.max(1) as i64 * DAY;
+    let (start, window) = window(cfg);
     let mut out = Block {
         props: plan.props.iter().map(|_| Vec::new()).collect(),
         ..Default::default()
@@ -895,7 +906,7 @@ fn simulate_block(plan: &Plan<'_>, cfg: &SimConfig, customers: std::ops::Range<u
         // Pareto (alpha 2) activity with the requested mean, capped.
         let u = 1.0 - rng.f();
         let budget = ((mean * 0.5 * u.powf(-0.5)).ceil() as usize).clamp(1, (mean * 50.0) as usize);
-        let arrival = cfg.start.0 + rng.range(0, window * 4 / 5);
+        let arrival = start + rng.range(0, window * 4 / 5);
         events.clear();
         let mut sim = Sim {
             plan,
@@ -903,7 +914,7 @@ fn simulate_block(plan: &Plan<'_>, cfg: &SimConfig, customers: std::ops::Range<u
             customer: c as u32,
             base: out.at.len(),
             t: arrival,
-            end: cfg.start.0 + window,
+            end: start + window,
             budget,
             events: std::mem::take(&mut events),
             history: std::mem::take(&mut history),
