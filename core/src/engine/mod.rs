@@ -152,10 +152,7 @@ impl Engine {
     /// Ingests one touchpoint and returns what it caused.
     pub fn ingest(&mut self, tp: &Touchpoint) -> Result<Outcome> {
         let m = &*self.model.inner;
-        let p = tp.resolve(m)?;
-        let r = self.st.ingest(m, p);
-        let out = self.st.finish(m);
-        r.map(|_| out)
+        self.st.ingest_one(m, tp.resolve(m))
     }
 
     /// Ingests one touchpoint given as borrowed parts (see [`Row`]): what a binding builds from a
@@ -173,19 +170,13 @@ impl Engine {
     /// ```
     pub fn ingest_row(&mut self, row: Row<'_>) -> Result<Outcome> {
         let m = &*self.model.inner;
-        let p = row.resolve(m)?;
-        let r = self.st.ingest(m, p);
-        let out = self.st.finish(m);
-        r.map(|_| out)
+        self.st.ingest_one(m, row.resolve(m))
     }
 
     /// Ingests one touchpoint in its canonical JSON form.
     pub fn ingest_json(&mut self, json: &str) -> Result<Outcome> {
         let m = &*self.model.inner;
-        let p = parse_json(m, json.as_bytes())?;
-        let r = self.st.ingest(m, p);
-        let out = self.st.finish(m);
-        r.map(|_| out)
+        self.st.ingest_one(m, parse_json(m, json.as_bytes()))
     }
 
     /// Ingests one touchpoint read from any serde [`Deserializer`](serde::Deserializer), with the
@@ -201,10 +192,7 @@ impl Engine {
     /// ```
     pub fn ingest_from<'de, D: serde::Deserializer<'de>>(&mut self, d: D) -> Result<Outcome> {
         let m = &*self.model.inner;
-        let p = parse_from(m, d)?;
-        let r = self.st.ingest(m, p);
-        let out = self.st.finish(m);
-        r.map(|_| out)
+        self.st.ingest_one(m, parse_from(m, d))
     }
 
     /// Ingests a batch of touchpoints read from deserializers, as one call: like
@@ -228,36 +216,18 @@ impl Engine {
         I::Item: serde::Deserializer<'de>,
     {
         let m = &*self.model.inner;
-        let mut rejected = Vec::new();
-        for (i, d) in items.into_iter().enumerate() {
-            if let Err(e) = parse_from(m, d).and_then(|p| self.st.ingest(m, p)) {
-                rejected.push(Rejected {
-                    index: i,
-                    error: e.at_index(i),
-                });
-            }
-        }
-        let mut out = self.st.finish(m);
-        out.rejected = rejected;
-        out
+        let rows = items.into_iter().enumerate();
+        self.st
+            .ingest_all(m, rows.map(|(i, d)| (i, None, parse_from(m, d))))
     }
 
     /// Ingests a batch. Every valid touchpoint is applied in order; the others are listed in
     /// [`Outcome::rejected`] with their index, and change nothing.
     pub fn ingest_batch(&mut self, tps: &[Touchpoint]) -> Outcome {
         let m = &*self.model.inner;
-        let mut rejected = Vec::new();
-        for (i, tp) in tps.iter().enumerate() {
-            if let Err(e) = tp.resolve(m).and_then(|p| self.st.ingest(m, p)) {
-                rejected.push(Rejected {
-                    index: i,
-                    error: e.at_index(i),
-                });
-            }
-        }
-        let mut out = self.st.finish(m);
-        out.rejected = rejected;
-        out
+        let rows = tps.iter().enumerate();
+        self.st
+            .ingest_all(m, rows.map(|(i, tp)| (i, None, tp.resolve(m))))
     }
 
     /// Ingests a columnar [`TouchpointBatch`]: exactly what [`ingest_batch`](Self::ingest_batch)
@@ -267,21 +237,8 @@ impl Engine {
     pub fn ingest_columns(&mut self, batch: &TouchpointBatch) -> Outcome {
         let m = &*self.model.inner;
         let lookup = batch.lookup(m);
-        let mut rejected = Vec::new();
-        for i in 0..batch.len() {
-            if let Err(e) = batch
-                .resolve(m, &lookup, i)
-                .and_then(|p| self.st.ingest(m, p))
-            {
-                rejected.push(Rejected {
-                    index: i,
-                    error: e.at_index(i),
-                });
-            }
-        }
-        let mut out = self.st.finish(m);
-        out.rejected = rejected;
-        out
+        let rows = (0..batch.len()).map(|i| (i, None, batch.resolve(m, &lookup, i)));
+        self.st.ingest_all(m, rows)
     }
 
     /// Ingests JSON lines (one touchpoint per line; blank lines are skipped). Lines that fail are
@@ -289,24 +246,15 @@ impl Engine {
     /// their 1-based line number.
     pub fn ingest_json_lines(&mut self, data: &[u8]) -> Outcome {
         let m = &*self.model.inner;
-        let mut rejected = Vec::new();
-        let mut index = 0;
-        for (n, line) in data.split(|b| *b == b'\n').enumerate() {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            if let Err(e) = parse_json(m, line).and_then(|p| self.st.ingest(m, p)) {
-                rejected.push(Rejected {
-                    index,
-                    error: e.at_index(index).at_line(n + 1),
-                });
-            }
-            index += 1;
-        }
-        let mut out = self.st.finish(m);
-        out.rejected = rejected;
-        out
+        let lines = data
+            .split(|b| *b == b'\n')
+            .enumerate()
+            .map(|(n, line)| (n + 1, line.strip_suffix(b"\r").unwrap_or(line)))
+            .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace));
+        let rows = lines
+            .enumerate()
+            .map(|(index, (line_no, line))| (index, Some(line_no), parse_json(m, line)));
+        self.st.ingest_all(m, rows)
     }
 
     /// Moves event time forward to `t` (never backward) and fires the timeouts due by then.
@@ -556,6 +504,39 @@ impl State {
         self.prop_names.push(name.clone());
         self.prop_ix.insert(name, k);
         Ok(k)
+    }
+
+    /// One touchpoint (or the error resolving it): ingested, and what it caused.
+    fn ingest_one(&mut self, m: &Compiled, p: Result<Parsed<'_>>) -> Result<Outcome> {
+        let r = self.ingest(m, p?);
+        let out = self.finish(m);
+        r.map(|_| out)
+    }
+
+    /// Rows `(index, line, resolved touchpoint)` in order, as one call: every valid one is
+    /// applied, the others are rejected (with their index and line) and change nothing.
+    #[inline(always)]
+    fn ingest_all<'a>(
+        &mut self,
+        m: &Compiled,
+        rows: impl Iterator<Item = (usize, Option<usize>, Result<Parsed<'a>>)>,
+    ) -> Outcome {
+        let mut rejected = Vec::new();
+        for (index, line, p) in rows {
+            if let Err(e) = p.and_then(|p| self.ingest(m, p)) {
+                let e = e.at_index(index);
+                rejected.push(Rejected {
+                    index,
+                    error: match line {
+                        Some(n) => e.at_line(n),
+                        None => e,
+                    },
+                });
+            }
+        }
+        let mut out = self.finish(m);
+        out.rejected = rejected;
+        out
     }
 
     fn ingest(&mut self, m: &Compiled, p: Parsed<'_>) -> Result<()> {
