@@ -671,7 +671,7 @@ impl State {
             self.now = event.at();
         }
         let prof = self.profiles[pid as usize].as_mut().expect("live profile");
-        push_grow_slowly(&mut prof.events, event, 4);
+        push_grow_slowly(&mut prof.events, event, 2);
         if let Some(x) = extra {
             // Most customers have few events with extras (a purchase, a review): start small.
             push_grow_slowly(&mut prof.extras, x, 1);
@@ -942,6 +942,10 @@ impl State {
     fn reschedule(&mut self, pid: u32, before: i64) {
         let next = self.profile(pid).next_due_or_max();
         if next != before && next != i64::MAX {
+            if self.queue.len() == self.queue.capacity() {
+                // By a quarter, not double: the queue holds an entry for most customers.
+                self.queue.reserve_exact((self.queue.len() / 4).max(64));
+            }
             self.queue.push(Due::new(next, pid));
             if self.queue.len() > 2 * self.live + 1024 {
                 self.compact_queue();
