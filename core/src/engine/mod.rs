@@ -1025,10 +1025,10 @@ impl State {
         for item in &mut log {
             item.pid = self.root(item.pid);
         }
-        let mut dead = vec![false; log.len()];
         if log.iter().any(|i| i.retract) {
             // An output emitted and retracted (or retracted and emitted again) within the call
             // cancels out.
+            let mut dead = vec![false; log.len()];
             let mut open: HashMap<(u32, OutRec, bool), Vec<usize>> = HashMap::new();
             for (i, item) in log.iter().enumerate() {
                 let opposite = (item.pid, item.rec, !item.retract);
@@ -1041,15 +1041,21 @@ impl State {
                         .push(i);
                 }
             }
+            let mut dead = dead.into_iter();
+            log.retain(|_| !dead.next().unwrap_or(false));
         }
+        let transitions = log
+            .iter()
+            .filter(|i| !i.retract && matches!(i.rec, OutRec::Transition { .. }))
+            .count();
+        let retracted = log.iter().filter(|i| i.retract).count();
+        out.transitions.reserve_exact(transitions);
+        out.actions
+            .reserve_exact(log.len() - transitions - retracted);
         // Customer ids, computed once per run of outputs of one customer; the last output of a
         // run takes the id instead of a copy.
         let mut cached: Option<(u32, String)> = None;
-        let live: Vec<LogItem> = log
-            .drain(..)
-            .zip(dead)
-            .filter_map(|(item, dead)| (!dead).then_some(item))
-            .collect();
+        let live = &log;
         for (i, item) in live.iter().enumerate() {
             let id = match cached.take() {
                 Some((pid, id)) if pid == item.pid => id,
@@ -1113,6 +1119,7 @@ impl State {
                 }
             }
         }
+        log.clear();
         self.log = log;
         self.redirect.clear();
         self.free.append(&mut self.pending_free);
