@@ -1144,3 +1144,23 @@ fn push_grow_slowly<T>(v: &mut thin_vec::ThinVec<T>, x: T, first: usize, min: us
     }
     v.push(x);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timelines_grow_by_a_quarter_at_least_three() {
+        let mut v: ThinVec<u8> = ThinVec::new();
+        let mut caps = Vec::new();
+        for i in 0..40 {
+            push_grow_slowly(&mut v, i, 4, 3);
+            if caps.last() != Some(&v.capacity()) {
+                caps.push(v.capacity());
+            }
+        }
+        assert_eq!(caps, [4, 7, 10, 13, 16, 20, 25, 31, 38, 47]);
+        assert_eq!(v.len(), 40);
+        assert!(v.iter().copied().eq(0..40));
+    }
+}
