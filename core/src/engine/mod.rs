@@ -1044,19 +1044,19 @@ impl State {
             let mut dead = dead.into_iter();
             log.retain(|_| !dead.next().unwrap_or(false));
         }
-        let transitions = log
-            .iter()
-            .filter(|i| !i.retract && matches!(i.rec, OutRec::Transition { .. }))
-            .count();
-        let retracted = log.iter().filter(|i| i.retract).count();
+        let (transitions, actions) =
+            log.iter()
+                .filter(|i| !i.retract)
+                .fold((0, 0), |(t, a), i| match i.rec {
+                    OutRec::Transition { .. } => (t + 1, a),
+                    OutRec::Action { .. } => (t, a + 1),
+                });
         out.transitions.reserve_exact(transitions);
-        out.actions
-            .reserve_exact(log.len() - transitions - retracted);
+        out.actions.reserve_exact(actions);
         // Customer ids, computed once per run of outputs of one customer; the last output of a
         // run takes the id instead of a copy.
         let mut cached: Option<(u32, String)> = None;
-        let live = &log;
-        for (i, item) in live.iter().enumerate() {
+        for (i, item) in log.iter().enumerate() {
             let id = match cached.take() {
                 Some((pid, id)) if pid == item.pid => id,
                 _ => self.profiles[item.pid as usize]
@@ -1064,7 +1064,7 @@ impl State {
                     .map(|p| self.display_id(m, &p.keys))
                     .unwrap_or_default(),
             };
-            let customer = if live.get(i + 1).is_some_and(|next| next.pid == item.pid) {
+            let customer = if log.get(i + 1).is_some_and(|next| next.pid == item.pid) {
                 let copy = id.clone();
                 cached = Some((item.pid, id));
                 copy
