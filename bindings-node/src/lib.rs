@@ -9,6 +9,11 @@
 //! - [`errors`]: `Error` objects with stable codes; panics caught at the boundary.
 #![deny(clippy::all)]
 
+/// The addon's own allocations (engines, batches, results) use mimalloc: timelines
+/// are many small growing lists, which glibc's malloc serves slowly (README, Benchmarks).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod analytics;
 mod args;
 mod batch;

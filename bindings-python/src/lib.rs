@@ -13,6 +13,11 @@
 //! other dict and for every error.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+/// The extension module's own allocations (engines, batches, results) use mimalloc: timelines
+/// are many small growing lists, which glibc's malloc serves slowly (README, Benchmarks).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod analysis;
 mod arrow_in;
 mod attribution;

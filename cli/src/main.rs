@@ -8,6 +8,11 @@ mod io;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// The program's allocator: timelines are many small growing lists, which glibc's malloc
+/// serves slowly (README, Benchmarks).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = commands::Cli::parse();
     match commands::run(cli) {
