@@ -22,7 +22,7 @@
 //! # Ok::<(), jornada::Error>(())
 //! ```
 #![warn(missing_docs)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod analytics;
 pub mod batch;

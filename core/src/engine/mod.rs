@@ -35,6 +35,7 @@ mod outcome;
 pub(crate) mod profile;
 mod snapshot;
 mod view;
+mod warm;
 
 pub use outcome::{Action, Erasure, Merge, Outcome, Rejected, Transition};
 pub use view::{ConsentEntry, CustomerView, MemoryUsage, StageVisit};
@@ -50,9 +51,21 @@ use identity::KeyStore;
 use machine::{derive, last_timer_time, Machine, OutRec};
 use profile::*;
 use smallvec::SmallVec;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
 use thin_vec::ThinVec;
+
+/// How many rows ahead of the one being applied a batch is read (see `State::ingest_all`).
+const AHEAD: usize = 8;
+
+/// From how many profile slots on a batch is read ahead, by default (below, everything a
+/// touchpoint touches is likely in cache, and reading ahead only costs instructions: 4-6%
+/// slower at 10k customers).
+#[cfg(not(test))]
+const READ_AHEAD_FROM: usize = 50_000;
+/// Unit tests read ahead from the first customer.
+#[cfg(test)]
+const READ_AHEAD_FROM: usize = 0;
 
 /// The journey engine for one model.
 #[derive(Debug)]
@@ -123,6 +136,8 @@ pub(crate) struct State {
     redirect: HashMap<u32, u32>,
     pending_free: Vec<u32>,
     scratch: Vec<OutRec>,
+    /// Batches are read ahead once `profiles` holds this many slots.
+    read_ahead_from: usize,
 }
 
 impl Engine {
@@ -134,9 +149,18 @@ impl Engine {
             prop_ix: m.prop_ix.clone(),
             now: i64::MIN,
             stage_counts: vec![0; m.stages.len()],
+            read_ahead_from: READ_AHEAD_FROM,
             ..Default::default()
         };
         Engine { model, st }
+    }
+
+    /// From how many customers (profile slots) on batch ingest reads rows ahead to overlap
+    /// cache misses (default 50,000; 0: always, `usize::MAX`: never). Outcomes and state never
+    /// depend on it; the property tests run both ways with it.
+    #[doc(hidden)]
+    pub fn set_read_ahead_from(&mut self, profiles: usize) {
+        self.st.read_ahead_from = profiles;
     }
 
     /// The model.
@@ -515,6 +539,14 @@ impl State {
 
     /// Rows `(index, line, resolved touchpoint)` in order, as one call: every valid one is
     /// applied, the others are rejected (with their index and line) and change nothing.
+    ///
+    /// Once the engine holds `read_ahead_from` profiles or more (too many to stay in cache), rows are
+    /// read [`AHEAD`] ahead of the one being applied: a row read finds its customer and asks
+    /// for their profile slot, and half-way to being applied asks for the slot's timeline and
+    /// history, so that those cache misses overlap instead of queueing (about 11% faster
+    /// columnar ingest at 1M customers, README Benchmarks). Only cache hints: what a row does is
+    /// decided when it is applied, after every row before it, so outcomes are the same either
+    /// way (the tests run both).
     #[inline(always)]
     fn ingest_all<'a>(
         &mut self,
@@ -522,7 +554,30 @@ impl State {
         rows: impl Iterator<Item = (usize, Option<usize>, Result<Parsed<'a>>)>,
     ) -> Outcome {
         let mut rejected = Vec::new();
-        for (index, line, p) in rows {
+        let read_ahead = self.profiles.len() >= self.read_ahead_from;
+        let mut ahead: VecDeque<(usize, Option<usize>, Result<Parsed<'a>>, u32)> = VecDeque::new();
+        let mut rows = rows.fuse();
+        loop {
+            // One call of `next` in the loop, so that the row conversion inlines here.
+            let mut row = rows.next();
+            if read_ahead {
+                if let Some((index, line, p)) = row {
+                    let pid = self.warm_profile(&p);
+                    ahead.push_back((index, line, p, pid));
+                    if ahead.len() <= AHEAD {
+                        continue;
+                    }
+                }
+                if let Some(r) = ahead.get(AHEAD / 2) {
+                    self.warm_lists(r.3);
+                }
+                row = ahead
+                    .pop_front()
+                    .map(|(index, line, p, _)| (index, line, p));
+            }
+            let Some((index, line, p)) = row else {
+                break;
+            };
             if let Err(e) = p.and_then(|p| self.ingest(m, p)) {
                 let e = e.at_index(index);
                 rejected.push(Rejected {
@@ -537,6 +592,31 @@ impl State {
         let mut out = self.finish(m);
         out.rejected = rejected;
         out
+    }
+
+    /// The profile a row's first key names now, with its slot asked for (`u32::MAX`: none).
+    #[inline]
+    fn warm_profile(&self, p: &Result<Parsed<'_>>) -> u32 {
+        let Some((kind, value)) = p.as_ref().ok().and_then(|p| p.keys.first()) else {
+            return u32::MAX;
+        };
+        match self.keys.find(*kind, value) {
+            Some(kid) => {
+                let pid = self.keys.owner(kid);
+                warm::prefetch(self.profiles.as_ptr().wrapping_add(pid as usize));
+                pid
+            }
+            None => u32::MAX,
+        }
+    }
+
+    /// Asks for the timeline and history of profile `pid` (whose slot was asked for earlier).
+    #[inline]
+    fn warm_lists(&self, pid: u32) {
+        if let Some(Some(p)) = self.profiles.get(pid as usize) {
+            warm::prefetch(p.events.as_ptr());
+            warm::prefetch(p.history.as_ptr());
+        }
     }
 
     fn ingest(&mut self, m: &Compiled, p: Parsed<'_>) -> Result<()> {
