@@ -130,6 +130,15 @@ pub fn ecommerce_log(customers: usize, touchpoints: usize, seed: u64) -> EventLo
     b.finish().expect("generated log is valid")
 }
 
+/// The harnesses' numeric command-line arguments (sizes, run counts), in order; `_` may group
+/// digits (`1_000_000`) and anything else is skipped.
+pub fn size_args() -> Vec<usize> {
+    std::env::args()
+        .skip(1)
+        .filter_map(|a| a.replace('_', "").parse().ok())
+        .collect()
+}
+
 /// The touchpoints as JSON lines.
 pub fn to_json_lines(tps: &[Touchpoint]) -> Vec<u8> {
     let mut buf = Vec::with_capacity(tps.len() * 110);

@@ -79,10 +79,7 @@ fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.replace('_', "").parse().ok())
-        .collect();
+    let args = jornada_benches::size_args();
     let customers = *args.first().unwrap_or(&50_000);
     let events = *args.get(1).unwrap_or(&1_000_000);
     let runs = (*args.get(2).unwrap_or(&5)).max(1);

@@ -254,10 +254,7 @@ fn parse_json_lines(json: &[u8]) -> f64 {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.replace('_', "").parse().ok())
-        .collect();
+    let args = jornada_benches::size_args();
     let customers = *args.first().unwrap_or(&1_000_000);
     let touchpoints = *args.get(1).unwrap_or(&10_000_000);
     let runs = *args.get(2).unwrap_or(&3);

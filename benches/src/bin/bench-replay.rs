@@ -12,10 +12,7 @@ use jornada_benches::{peak_rss, rss};
 use std::time::Instant;
 
 fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.replace('_', "").parse().ok())
-        .collect();
+    let args = jornada_benches::size_args();
     let customers = *args.first().unwrap_or(&500_000);
     let runs = (*args.get(1).unwrap_or(&5)).max(1);
     if let Some(&threads) = args.get(2) {

@@ -543,7 +543,7 @@ impl State {
     /// Once the engine holds `read_ahead_from` profiles or more (too many to stay in cache), rows are
     /// read [`AHEAD`] ahead of the one being applied: a row read finds its customer and asks
     /// for their profile slot, and half-way to being applied asks for the slot's timeline and
-    /// history, so that those cache misses overlap instead of queueing (about 11% faster
+    /// history, so that those cache misses overlap instead of queueing (8-10% faster
     /// columnar ingest at 1M customers, README Benchmarks). Only cache hints: what a row does is
     /// decided when it is applied, after every row before it, so outcomes are the same either
     /// way (the tests run both).
