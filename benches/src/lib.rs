@@ -171,3 +171,19 @@ pub fn peak_rss() -> u64 {
 pub fn rss() -> u64 {
     status_bytes("VmRSS:")
 }
+
+/// Turns `perf record` on or off around a timed section when the harness runs under
+/// `perf record --control fifo:CTL -D -1` with `BENCH_PERF_CTL=CTL` set; does nothing otherwise.
+///
+/// ```sh
+/// mkfifo /tmp/ctl; BENCH_PERF_CTL=/tmp/ctl perf record -D -1 --control fifo:/tmp/ctl \
+///   target/release/bench-ingest 1000000 10000000 1
+/// ```
+pub fn perf_control(enable: bool) {
+    if let Some(path) = std::env::var_os("BENCH_PERF_CTL") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(path) {
+            let _ = f.write_all(if enable { b"enable\n" } else { b"disable\n" });
+        }
+    }
+}

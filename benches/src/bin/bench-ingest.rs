@@ -5,7 +5,7 @@
 //! `cargo run --release -p jornada-benches --bin bench-ingest -- [customers] [touchpoints] [runs]`
 
 use jornada::{Engine, Model, TouchpointBatch};
-use jornada_benches::{ecommerce, peak_rss, rss, to_json_lines};
+use jornada_benches::{ecommerce, peak_rss, perf_control, rss, to_json_lines};
 use std::time::Instant;
 
 /// The harness runs on mimalloc, as jornada's programs and extension modules do (feature
@@ -66,12 +66,14 @@ fn main() {
     };
     for run in 0..column_runs {
         let mut engine = Engine::new(model.clone());
+        perf_control(true);
         let t = Instant::now();
         for batch in &batches {
             let out = engine.ingest_columns(batch);
             assert!(out.rejected.is_empty(), "{:?}", out.rejected.first());
         }
         let secs = t.elapsed().as_secs_f64();
+        perf_control(false);
         best_columns = best_columns.min(secs);
         eprintln!(
             "run {run}: columnar batches: {:.2} s, {:.2} M touchpoints/s",
