@@ -27,7 +27,7 @@
 //! # Ok::<(), jornada::Error>(())
 //! ```
 
-use crate::engine::profile::{Profile, TimerState};
+use crate::engine::profile::{Event, Profile, TimerState};
 use crate::model::{Compiled, RuleBody, RuleId, StageId};
 use crate::time::{Duration, Timestamp};
 use crate::value::Params;
@@ -147,12 +147,13 @@ impl Engine {
     /// unknown customer.
     pub fn score(&self, customer: &str) -> Option<Score> {
         let m = &*self.model().inner;
-        self.profile_of(customer).map(|p| score_profile(m, p))
+        self.profile_of(customer)
+            .map(|(p, events)| score_profile(m, p, events))
     }
 }
 
-fn score_profile(m: &Compiled, p: &Profile) -> Score {
-    let effort = effort(p);
+fn score_profile(m: &Compiled, p: &Profile, events: &[Event]) -> Score {
+    let effort = effort(events);
     let Some(entry) = p.history.last() else {
         return Score {
             effort,
@@ -184,11 +185,11 @@ fn score_profile(m: &Compiled, p: &Profile) -> Score {
     }
 }
 
-fn effort(p: &Profile) -> Effort {
+fn effort(events: &[Event]) -> Effort {
     let mut seen = [0u64; 4];
     let mut e = Effort::default();
     let mut prev = None;
-    for ev in p.events.iter() {
+    for ev in events {
         let c = ev.channel();
         let (word, bit) = (c as usize / 64, 1u64 << (c % 64));
         if seen[word] & bit == 0 {
@@ -200,8 +201,8 @@ fn effort(p: &Profile) -> Effort {
         }
         prev = Some(c);
     }
-    e.touches = p.events.len();
-    if let (Some(first), Some(last)) = (p.events.first(), p.events.last()) {
+    e.touches = events.len();
+    if let (Some(first), Some(last)) = (events.first(), events.last()) {
         let (a, b) = (first.at(), last.at());
         e.elapsed = Duration(b.saturating_sub(a));
     }

@@ -330,11 +330,17 @@ impl<S: Sink> Machine<'_, S> {
 
 /// Derives a profile's history and timers from scratch, as of engine time `now`, writing the
 /// outputs to `sink`.
-pub(crate) fn derive<S: Sink>(m: &Compiled, p: &mut Profile, now: i64, sink: &mut S) {
+pub(crate) fn derive<S: Sink>(
+    m: &Compiled,
+    p: &mut Profile,
+    events: &[Event],
+    now: i64,
+    sink: &mut S,
+) {
     run(
         m,
         &p.consent,
-        &p.events,
+        events,
         &ExtraProps(&p.extras),
         &mut p.history,
         &mut p.timers,

@@ -32,8 +32,10 @@
 mod identity;
 pub(crate) mod machine;
 mod outcome;
+mod paged;
 pub(crate) mod profile;
 mod snapshot;
+mod timeline;
 mod view;
 mod warm;
 
@@ -49,14 +51,40 @@ use crate::touchpoint::{parse_from, parse_json, truncate, Parsed, Touchpoint};
 use hashbrown::HashMap;
 use identity::KeyStore;
 use machine::{derive, last_timer_time, Machine, OutRec};
+use paged::Paged;
 use profile::*;
 use smallvec::SmallVec;
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
 use thin_vec::ThinVec;
+use timeline::Timelines;
 
-/// How many rows ahead of the one being applied a batch is read (see `State::ingest_all`).
-const AHEAD: usize = 8;
+/// How many rows ahead of the one being applied a batch is read (see `State::ingest_all`), and
+/// at which distances (0: the row applied next) the later warming stages run.
+const AHEAD: usize = 16;
+const WARM_KEY: usize = 11;
+const WARM_PROFILE: usize = 7;
+const WARM_HEADS: usize = 4;
+const WARM_TAILS: usize = 2;
+
+/// What reading a row ahead has found so far (see `State::warm_slot`).
+#[derive(Debug, Clone, Copy)]
+struct Ahead {
+    /// The first key's hash.
+    hash: u64,
+    /// The key its tag names (0: none found).
+    key: KeyId,
+    /// Its owner (`u32::MAX`: none).
+    pid: u32,
+}
+
+impl Ahead {
+    const NONE: Ahead = Ahead {
+        hash: 0,
+        key: 0,
+        pid: u32::MAX,
+    };
+}
 
 /// From how many profile slots on a batch is read ahead, by default (below, everything a
 /// touchpoint touches is likely in cache, and reading ahead only costs instructions: 4-6%
@@ -120,7 +148,8 @@ impl PartialOrd for Due {
 #[derive(Debug, Default)]
 pub(crate) struct State {
     keys: KeyStore,
-    profiles: Vec<Option<Profile>>,
+    profiles: Paged<Option<Profile>>,
+    timelines: Timelines,
     free: Vec<u32>,
     live: usize,
     ids: HashMap<Arc<str>, u32>,
@@ -363,11 +392,13 @@ impl Engine {
         Some(self.st.view(m, self.st.keys.owner(key)))
     }
 
-    /// A customer's profile, for read-only figures computed beside the engine
+    /// A customer's profile and timeline, for read-only figures computed beside the engine
     /// ([`crate::score`]).
-    pub(crate) fn profile_of(&self, id: &str) -> Option<&Profile> {
+    pub(crate) fn profile_of(&self, id: &str) -> Option<(&Profile, &[Event])> {
         let m = &*self.model.inner;
-        self.st.lookup(m, id).map(|pid| self.st.profile(pid))
+        self.st
+            .lookup(m, id)
+            .map(|pid| (self.st.profile(pid), self.st.events(pid)))
     }
 
     /// Ids of all customers, sorted.
@@ -419,6 +450,11 @@ impl State {
     }
 
     #[inline]
+    /// The timeline of profile `pid`.
+    fn events(&self, pid: u32) -> &[Event] {
+        self.timelines.get(self.profile(pid).events)
+    }
+
     fn profile_mut(&mut self, pid: u32) -> &mut Profile {
         self.profiles[pid as usize].as_mut().expect("live profile")
     }
@@ -540,13 +576,14 @@ impl State {
     /// Rows `(index, line, resolved touchpoint)` in order, as one call: every valid one is
     /// applied, the others are rejected (with their index and line) and change nothing.
     ///
-    /// Once the engine holds `read_ahead_from` profiles or more (too many to stay in cache), rows are
-    /// read [`AHEAD`] ahead of the one being applied: a row read finds its customer and asks
-    /// for their profile slot, and half-way to being applied asks for the slot's timeline and
-    /// history, so that those cache misses overlap instead of queueing (8-10% faster
-    /// columnar ingest at 1M customers, README Benchmarks). Only cache hints: what a row does is
-    /// decided when it is applied, after every row before it, so outcomes are the same either
-    /// way (the tests run both).
+    /// Once the engine holds `read_ahead_from` profiles or more (too many to stay in cache), rows
+    /// are read [`AHEAD`] ahead of the one being applied, and on its way to being applied a row
+    /// asks the cache, one stage at a time, for each line its touchpoint will wait on: its
+    /// first key's table slot, that key's record, the customer's profile slot, the heads of
+    /// their timeline and stage history, and then those lists' tails. Each stage reads only what
+    /// the stage before asked for, so the waits of several rows overlap instead of queueing
+    /// (README Benchmarks). Only cache hints: what a row does is decided when it is applied,
+    /// after every row before it, so outcomes are the same either way (the tests run both).
     #[inline(always)]
     fn ingest_all<'a>(
         &mut self,
@@ -555,22 +592,21 @@ impl State {
     ) -> Outcome {
         let mut rejected = Vec::new();
         let read_ahead = self.profiles.len() >= self.read_ahead_from;
-        let mut ahead: VecDeque<(usize, Option<usize>, Result<Parsed<'a>>, u32)> = VecDeque::new();
+        let mut ahead: VecDeque<(usize, Option<usize>, Result<Parsed<'a>>, Ahead)> =
+            VecDeque::with_capacity(if read_ahead { AHEAD + 1 } else { 0 });
         let mut rows = rows.fuse();
         loop {
             // One call of `next` in the loop, so that the row conversion inlines here.
             let mut row = rows.next();
             if read_ahead {
                 if let Some((index, line, p)) = row {
-                    let pid = self.warm_profile(&p);
-                    ahead.push_back((index, line, p, pid));
+                    let a = self.warm_slot(&p);
+                    ahead.push_back((index, line, p, a));
                     if ahead.len() <= AHEAD {
                         continue;
                     }
                 }
-                if let Some(r) = ahead.get(AHEAD / 2) {
-                    self.warm_lists(r.3);
-                }
+                self.warm_stages(&mut ahead);
                 row = ahead
                     .pop_front()
                     .map(|(index, line, p, _)| (index, line, p));
@@ -594,28 +630,55 @@ impl State {
         out
     }
 
-    /// The profile a row's first key names now, with its slot asked for (`u32::MAX`: none).
+    /// Stage 1, as a row is read: its first key's hash, and that key's table slot asked for.
     #[inline]
-    fn warm_profile(&self, p: &Result<Parsed<'_>>) -> u32 {
+    fn warm_slot(&self, p: &Result<Parsed<'_>>) -> Ahead {
         let Some((kind, value)) = p.as_ref().ok().and_then(|p| p.keys.first()) else {
-            return u32::MAX;
+            return Ahead::NONE;
         };
-        match self.keys.find(*kind, value) {
-            Some(kid) => {
-                let pid = self.keys.owner(kid);
-                warm::prefetch(self.profiles.as_ptr().wrapping_add(pid as usize));
-                pid
-            }
-            None => u32::MAX,
+        let hash = self.keys.hash(*kind, value);
+        self.keys.warm_slot(hash);
+        Ahead {
+            hash,
+            key: 0,
+            pid: u32::MAX,
         }
     }
 
-    /// Asks for the timeline and history of profile `pid` (whose slot was asked for earlier).
+    /// The later stages, each on the row at its distance from the one applied next: the key's
+    /// record (from the slot asked for at stage 1), the profile slot (from the record), the
+    /// lists' heads (from the profile slot) and their tails (from the heads).
     #[inline]
-    fn warm_lists(&self, pid: u32) {
-        if let Some(Some(p)) = self.profiles.get(pid as usize) {
-            warm::prefetch(p.events.as_ptr());
-            warm::prefetch(p.history.as_ptr());
+    fn warm_stages<'a>(
+        &self,
+        ahead: &mut VecDeque<(usize, Option<usize>, Result<Parsed<'a>>, Ahead)>,
+    ) {
+        if let Some((_, _, Ok(p), a)) = ahead.get_mut(WARM_KEY) {
+            if !p.keys.is_empty() {
+                if let Some((key, rec)) = self.keys.candidate(a.hash) {
+                    warm::prefetch(rec);
+                    a.key = key;
+                }
+            }
+        }
+        if let Some((_, _, Ok(p), a)) = ahead.get_mut(WARM_PROFILE) {
+            if let (Some((kind, value)), true) = (p.keys.first(), a.key != 0) {
+                if let Some(pid) = self.keys.owner_if(a.key, *kind, value) {
+                    warm::prefetch(self.profiles.addr(pid as usize));
+                    a.pid = pid;
+                }
+            }
+        }
+        if let Some((_, _, _, a)) = ahead.get(WARM_HEADS) {
+            if let Some(Some(p)) = self.profiles.get(a.pid as usize) {
+                warm::prefetch(self.timelines.tail_addr(p.events));
+                warm::prefetch(p.history.as_ptr());
+            }
+        }
+        if let Some((_, _, _, a)) = ahead.get(WARM_TAILS) {
+            if let Some(Some(p)) = self.profiles.get(a.pid as usize) {
+                warm::prefetch(p.history.as_ptr().wrapping_add(p.history.len()));
+            }
         }
     }
 
@@ -666,7 +729,7 @@ impl State {
         // Lateness, against the latest touchpoint of the customer(s).
         if let Some(latest) = found
             .iter()
-            .filter_map(|&pid| self.profile(pid).events.last().map(|e| e.at()))
+            .filter_map(|&pid| self.events(pid).last().map(|e| e.at()))
             .max()
         {
             if p.at < latest.saturating_sub(m.lateness) {
@@ -708,7 +771,7 @@ impl State {
             }
         };
         let prof = self.profile(pid);
-        let in_order = match prof.events.last() {
+        let in_order = match self.timelines.get(prof.events).last() {
             None => true,
             // The common case: strictly later (what `event_order` compares first).
             Some(last) if last.at() < event.at() => true,
@@ -725,15 +788,13 @@ impl State {
             }
         } && event.at() > last_timer_time(m, prof);
         if in_order {
-            self.append(m, pid, event, extra);
-            Ok(())
+            self.append(m, pid, event, extra)
         } else {
             self.recompute(m, &[pid], |st, pid| {
                 if event.at() > st.now {
                     st.now = event.at();
                 }
-                st.insert_event(pid, event, extra);
-                Ok(())
+                st.insert_event(pid, event, extra)
             })
         }
     }
@@ -745,20 +806,23 @@ impl State {
     }
 
     /// The fast path: a touchpoint after everything the customer's state was derived from.
-    fn append(&mut self, m: &Compiled, pid: u32, event: Event, extra: Option<Extra>) {
+    fn append(&mut self, m: &Compiled, pid: u32, event: Event, extra: Option<Extra>) -> Result<()> {
+        let prof = self.profiles[pid as usize].as_mut().expect("live profile");
+        // First, as the only step that can fail (at 4 billion events).
+        self.timelines.push(&mut prof.events, event)?;
         self.register_id(&extra, pid);
         if event.at() > self.now {
             self.now = event.at();
         }
         let prof = self.profiles[pid as usize].as_mut().expect("live profile");
-        push_grow_slowly(&mut prof.events, event, 4, 3);
         if let Some(x) = extra {
             // Most customers have few events with extras (a purchase, a review): start small.
             push_grow_slowly(&mut prof.extras, x, 1, 1);
         }
         let before = prof.stage();
         let due_before = prof.next_due_or_max();
-        let idx = prof.events.len() - 1;
+        let events = self.timelines.get(prof.events);
+        let idx = events.len() - 1;
         let xi = prof.extras.len() - event.has_extra() as usize;
         let mut scratch = std::mem::take(&mut self.scratch);
         let mut machine = Machine {
@@ -769,7 +833,7 @@ impl State {
             sink: &mut scratch,
         };
         machine.fire_timers(event.at(), false);
-        machine.on_event(&prof.events, &prof.extras, idx, xi);
+        machine.on_event(events, &prof.extras, idx, xi);
         let after = prof.stage();
         self.count_move(before, after);
         for rec in scratch.drain(..) {
@@ -782,6 +846,7 @@ impl State {
         self.scratch = scratch;
         self.reschedule(pid, due_before);
         self.fire_due(m);
+        Ok(())
     }
 
     fn count_move(&mut self, before: Option<StageId>, after: Option<StageId>) {
@@ -797,14 +862,14 @@ impl State {
 
     /// Places an event in a profile's timeline (the profile's derived state is recomputed by
     /// the caller).
-    fn insert_event(&mut self, pid: u32, event: Event, extra: Option<Extra>) {
-        self.register_id(&extra, pid);
-        let names = std::mem::take(&mut self.prop_names);
-        let p = self.profile_mut(pid);
-        let mut pos = p.events.len();
+    fn insert_event(&mut self, pid: u32, event: Event, extra: Option<Extra>) -> Result<()> {
+        let p = self.profiles[pid as usize].as_mut().expect("live profile");
+        let events = self.timelines.get(p.events);
+        let names = &self.prop_names;
+        let mut pos = events.len();
         let mut xpos = p.extras.len();
         while pos > 0 {
-            let prev = p.events[pos - 1];
+            let prev = events[pos - 1];
             let px = if prev.has_extra() {
                 Some(&p.extras[xpos - 1])
             } else {
@@ -819,11 +884,13 @@ impl State {
             pos -= 1;
             xpos -= prev.has_extra() as usize;
         }
-        p.events.insert(pos, event);
+        self.timelines.insert(&mut p.events, pos, event)?;
+        self.register_id(&extra, pid);
+        let p = self.profiles[pid as usize].as_mut().expect("live profile");
         if let Some(x) = extra {
             p.extras.insert(xpos, x);
         }
-        self.prop_names = names;
+        Ok(())
     }
 
     /// Rewrites the timelines of `pids` with `mutate` and reports the difference between the
@@ -838,9 +905,9 @@ impl State {
         let due_before = self.profile(pids[0]).next_due_or_max();
         for &pid in pids {
             let now = self.now;
-            let p = self.profile_mut(pid);
+            let p = self.profiles[pid as usize].as_mut().expect("live profile");
             let before = p.stage();
-            derive(m, p, now, &mut old);
+            derive(m, p, self.timelines.get(p.events), now, &mut old);
             if let Some(b) = before {
                 self.stage_counts[b as usize] -= 1;
             }
@@ -849,8 +916,10 @@ impl State {
         mutate(self, target)?;
         let mut new = Vec::new();
         let now = self.now;
-        let p = self.profile_mut(target);
-        derive(m, p, now, &mut new);
+        let p = self.profiles[target as usize]
+            .as_mut()
+            .expect("live profile");
+        derive(m, p, self.timelines.get(p.events), now, &mut new);
         if let Some(a) = p.stage() {
             self.stage_counts[a as usize] += 1;
         }
@@ -915,14 +984,13 @@ impl State {
         let absorbed: SmallVec<[u32; 2]> = order[1..].into();
         self.recompute(m, &order, |st, survivor| {
             for &pid in &absorbed {
-                st.absorb(survivor, pid);
+                st.absorb(survivor, pid)?;
             }
             st.add_keys(m, survivor, new_keys, None)?;
             if event.at() > st.now {
                 st.now = event.at();
             }
-            st.insert_event(survivor, event, extra);
-            Ok(())
+            st.insert_event(survivor, event, extra)
         })?;
         let into = self.display_id(m, &self.profile(order[0]).keys);
         let from: Vec<String> = old_ids.into_iter().filter(|id| *id != into).collect();
@@ -935,7 +1003,7 @@ impl State {
     }
 
     /// Moves everything of profile `pid` into `survivor` (derived state is recomputed later).
-    fn absorb(&mut self, survivor: u32, pid: u32) {
+    fn absorb(&mut self, survivor: u32, pid: u32) -> Result<()> {
         let gone = self.profiles[pid as usize].take().expect("live profile");
         self.live -= 1;
         self.redirect.insert(pid, survivor);
@@ -957,9 +1025,11 @@ impl State {
         all_keys.sort_by(|&a, &b| keys.cmp(a, b));
         s.keys = all_keys.into_iter().collect();
         // Merge the two timelines.
+        let timelines = &self.timelines;
         let split = |p: &Profile| -> Vec<(Event, Option<Extra>)> {
             let mut xi = 0;
-            p.events
+            timelines
+                .get(p.events)
                 .iter()
                 .map(|e| {
                     let x = e.has_extra().then(|| {
@@ -977,7 +1047,7 @@ impl State {
                 names[k as usize].clone()
             })
         });
-        s.events = merged.iter().map(|(e, _)| *e).collect();
+        let events: Vec<Event> = merged.iter().map(|(e, _)| *e).collect();
         s.extras = merged.into_iter().filter_map(|(_, x)| x).collect();
         let mut consent: Vec<ConsentChange> = s
             .consent
@@ -988,6 +1058,12 @@ impl State {
         consent.sort();
         s.consent = consent.into_iter().collect();
         self.prop_names = names;
+        let s = self.profiles[survivor as usize]
+            .as_mut()
+            .expect("live profile");
+        self.timelines.set(&mut s.events, &events)?;
+        self.timelines.free(gone.events, false);
+        Ok(())
     }
 
     fn erase(&mut self, m: &Compiled, pid: u32) -> Erasure {
@@ -1006,6 +1082,7 @@ impl State {
         }
         self.live -= 1;
         self.free.push(pid);
+        self.timelines.free(p.events, true);
         Erasure {
             customer,
             keys: p.keys.len(),
@@ -1208,11 +1285,12 @@ impl State {
 }
 
 /// Pushes, starting a list at `first` elements and growing a full one by a quarter (at least
-/// `min`) rather than doubling: timelines are the bulk of an engine's memory and most stay short,
-/// so less slack matters more than a few extra reallocations. For timelines (4, then at least 3:
-/// 4, 7, 10, 13, 16, 20, 25...) a simulation of the bench's activity distribution gives 11 bytes
-/// of slack per customer and 3.3 allocations, against 16 bytes and 2.9 with steps of 4, and
-/// 7.5 bytes but 4 allocations with steps of 2 (which measured 15% slower at 1M customers).
+/// `min`) rather than doubling, for the short per-customer lists (extras) where less slack
+/// matters more than a few extra reallocations. Timelines grow the same way in their store
+/// ([`timeline`]: 4, then at least 3: 4, 7, 10, 13, 16, 20, 25...); for them a simulation of the
+/// bench's activity distribution gave 11 bytes of slack per customer and 3.3 moves, against 16
+/// bytes and 2.9 with steps of 4, and 7.5 bytes but 4 moves with steps of 2 (which measured 15%
+/// slower at 1M customers).
 #[inline]
 fn push_grow_slowly<T>(v: &mut thin_vec::ThinVec<T>, x: T, first: usize, min: usize) {
     if v.len() == v.capacity() {

@@ -38,6 +38,9 @@ const _: () = assert!(
 );
 
 impl Event {
+    /// A placeholder for unused places of the timeline store.
+    pub const ZERO: Event = Event { bits: 0, kind: 0 };
+
     /// An event; `at` must be a valid time (years 0000 to 9999) and `flags` 0 or [`HAS_EXTRA`].
     #[inline]
     pub fn new(at: i64, kind: KindId, channel: ChannelId, flags: u8) -> Event {
@@ -300,7 +303,8 @@ pub(crate) struct Profile {
     /// Identity keys sorted by (kind order, value); the first names the customer.
     pub keys: Keys,
     /// Timeline, in event order (see [`event_order`]).
-    pub events: ThinVec<Event>,
+    /// Where the timeline is in the engine's [`Timelines`](super::timeline::Timelines).
+    pub events: super::timeline::Span,
     /// Extras of the events flagged [`HAS_EXTRA`], in timeline order.
     pub extras: ThinVec<Extra>,
     /// Consent changes, sorted.

@@ -89,8 +89,9 @@ impl Engine {
                             .iter()
                             .map(|&k| (st.keys.kind(k), st.keys.value(k).to_string()))
                             .collect(),
-                        events: p
-                            .events
+                        events: st
+                            .timelines
+                            .get(p.events)
                             .iter()
                             .map(|e| (e.at(), e.kind, e.channel(), e.flags()))
                             .collect(),
@@ -184,7 +185,6 @@ impl Engine {
             st.intern_prop(name).map_err(|e| corrupt(e.to_string()))?;
         }
         let n_props = st.prop_names.len();
-        st.profiles.reserve(snap.profiles.len());
         for (pid, sp) in snap.profiles.into_iter().enumerate() {
             let pid = u32::try_from(pid).map_err(|_| corrupt("too many profiles"))?;
             let Some(sp) = sp else {
@@ -211,7 +211,7 @@ impl Engine {
                 );
             }
             keys.sort_by(|&a, &b| st.keys.cmp(a, b));
-            let mut events = thin_vec::ThinVec::with_capacity(sp.events.len());
+            let mut events = Vec::with_capacity(sp.events.len());
             for &(at, kind, channel, flags) in &sp.events {
                 if kind as usize >= m.kinds.len()
                     || channel as usize >= m.channels.len()
@@ -298,10 +298,12 @@ impl Engine {
             let now = st.now;
             let p = st.profiles[pid as usize].as_mut().expect("just pushed");
             p.keys = keys.into_iter().collect();
-            p.events = events;
+            st.timelines
+                .set(&mut p.events, &events)
+                .map_err(|e| corrupt(e.to_string()))?;
             p.extras = extras;
             p.consent = consent;
-            derive(&m, p, now, &mut Discard);
+            derive(&m, p, st.timelines.get(p.events), now, &mut Discard);
             if let Some(s) = p.stage() {
                 st.stage_counts[s as usize] += 1;
             }

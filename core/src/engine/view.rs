@@ -124,7 +124,11 @@ impl State {
                 })
                 .collect(),
             touchpoints: p.events.len(),
-            last_seen: p.events.last().map(|e| Timestamp(e.at())),
+            last_seen: self
+                .timelines
+                .get(p.events)
+                .last()
+                .map(|e| Timestamp(e.at())),
             consent: p
                 .consent
                 .iter()
@@ -140,16 +144,16 @@ impl State {
     pub(crate) fn memory_usage(&self) -> MemoryUsage {
         let mut u = MemoryUsage {
             customers: self.live,
-            profiles: self.profiles.capacity() * std::mem::size_of::<Option<Profile>>()
-                + self.free.capacity() * 4,
+            profiles: self.profiles.heap_bytes() + self.free.capacity() * 4,
             identities: self.keys.heap_bytes(),
             ids: self.ids.allocation_size(),
             timers: self.queue.capacity() * std::mem::size_of::<super::Due>(),
+            timelines: self.timelines.heap_bytes(),
             ..Default::default()
         };
         for p in self.profiles.iter().flatten() {
             u.touchpoints += p.events.len();
-            u.timelines += thin::<Event>(p.events.capacity()) + thin::<Extra>(p.extras.capacity());
+            u.timelines += thin::<Extra>(p.extras.capacity());
             for x in &p.extras {
                 u.timelines += thin::<(u16, crate::PropValue)>(x.props.capacity());
                 u.timelines += x.id.as_ref().map_or(0, |id| id.len() + 16);
