@@ -9,10 +9,15 @@
 //! - [`errors`]: `Error` objects with stable codes; panics caught at the boundary.
 #![deny(clippy::all)]
 
-/// The addon's own allocations (engines, batches, results) use mimalloc: timelines
-/// are many small growing lists, which glibc's malloc serves slowly (README, Benchmarks).
+/// The addon's own allocations (engines, batches, results) use mimalloc, tuned for ingest when
+/// the addon loads ([`jornada_alloc`]; README, Benchmarks).
 #[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOC: jornada_alloc::MiMalloc = jornada_alloc::MiMalloc;
+
+#[napi_derive::module_init]
+fn init() {
+    jornada_alloc::tune();
+}
 
 pub mod analytics;
 mod args;

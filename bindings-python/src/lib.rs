@@ -13,10 +13,10 @@
 //! other dict and for every error.
 #![deny(unsafe_op_in_unsafe_fn)]
 
-/// The extension module's own allocations (engines, batches, results) use mimalloc: timelines
-/// are many small growing lists, which glibc's malloc serves slowly (README, Benchmarks).
+/// The extension module's own allocations (engines, batches, results) use mimalloc, tuned for
+/// ingest when the module loads ([`jornada_alloc`]; README, Benchmarks).
 #[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOC: jornada_alloc::MiMalloc = jornada_alloc::MiMalloc;
 
 mod analysis;
 mod arrow_in;
@@ -56,6 +56,7 @@ fn problem_codes() -> Vec<(&'static str, &'static str)> {
 /// The extension module.
 #[pymodule]
 fn _jornada(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    jornada_alloc::tune();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(problem_codes, m)?)?;

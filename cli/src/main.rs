@@ -8,12 +8,12 @@ mod io;
 use clap::Parser;
 use std::process::ExitCode;
 
-/// The program's allocator: timelines are many small growing lists, which glibc's malloc
-/// serves slowly (README, Benchmarks).
+/// The program's allocator: mimalloc, tuned for ingest ([`jornada_alloc`]; README, Benchmarks).
 #[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOC: jornada_alloc::MiMalloc = jornada_alloc::MiMalloc;
 
 fn main() -> ExitCode {
+    jornada_alloc::tune();
     let cli = commands::Cli::parse();
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

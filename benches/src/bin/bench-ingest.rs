@@ -8,13 +8,16 @@ use jornada::{Engine, Model, TouchpointBatch};
 use jornada_benches::{ecommerce, peak_rss, perf_control, rss, to_json_lines};
 use std::time::Instant;
 
-/// The harness runs on mimalloc, as jornada's programs and extension modules do (feature
-/// `mimalloc`, on by default; `--no-default-features` measures the system allocator).
+/// The harness runs on mimalloc, tuned as jornada's programs and extension modules do
+/// ([`jornada_alloc`]; feature `mimalloc`, on by default; `--no-default-features` measures the
+/// system allocator).
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOC: jornada_alloc::MiMalloc = jornada_alloc::MiMalloc;
 
 fn main() {
+    #[cfg(feature = "mimalloc")]
+    jornada_alloc::tune();
     let args = jornada_benches::size_args();
     let customers = *args.first().unwrap_or(&1_000_000);
     let touchpoints = *args.get(1).unwrap_or(&10_000_000);
