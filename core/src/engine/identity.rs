@@ -189,6 +189,12 @@ impl KeyStore {
         }
     }
 
+    /// Asks the cache for key `id`'s record and the start of its text.
+    #[inline]
+    pub fn warm_record(&self, id: KeyId) {
+        super::warm::prefetch(self.arena.as_ptr().wrapping_add(id as usize));
+    }
+
     /// The owner of key `id` if it is live and has this kind and value: a
     /// [`candidate`](Self::candidate) checked.
     #[inline]
