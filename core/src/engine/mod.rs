@@ -671,7 +671,7 @@ impl State {
         }
         if let Some((_, _, _, a)) = ahead.get(WARM_HEADS) {
             if let Some(Some(p)) = self.profiles.get(a.pid as usize) {
-                warm::prefetch(self.timelines.tail_addr(p.events));
+                self.timelines.warm_append(p.events);
                 warm::prefetch(p.history.as_ptr());
             }
         }
@@ -1220,7 +1220,10 @@ impl State {
             if let Some(next) = log.get(i + 8) {
                 warm::prefetch(self.profiles.addr(next.pid as usize));
             }
-            if let Some(Some(p)) = log.get(i + 4).and_then(|n| self.profiles.get(n.pid as usize)) {
+            if let Some(Some(p)) = log
+                .get(i + 4)
+                .and_then(|n| self.profiles.get(n.pid as usize))
+            {
                 if let Some(&k) = p.keys.first() {
                     self.keys.warm_record(k);
                 }

@@ -132,6 +132,32 @@ impl Timelines {
         }
     }
 
+    /// Asks the cache for what appending to timeline `s` will touch: the place after its last
+    /// event, or, when its block is full, the whole block (up to 8 lines) and the block it will
+    /// move to (the top of the next class's free list, or the open chunk's end).
+    #[inline]
+    pub fn warm_append(&self, s: Span) {
+        let tail = self.tail_addr(s);
+        if s.len() < s.capacity() || s.len == 0 {
+            super::warm::prefetch(tail);
+            return;
+        }
+        let bytes = s.len() * size_of::<Event>();
+        let start = tail.cast::<u8>().wrapping_sub(bytes);
+        for off in (0..bytes.min(8 * 64)).step_by(64) {
+            super::warm::prefetch(start.wrapping_add(off));
+        }
+        let next = class_of(s.len + 1);
+        let to = match self.free.get(next).and_then(|f| f.last()) {
+            Some(&at) => self.tail_addr(Span { at, len: 0 }),
+            None => self
+                .open
+                .and_then(|c| self.chunks.get(c as usize))
+                .map_or(std::ptr::null(), |c| c.as_ptr().wrapping_add(c.len())),
+        };
+        super::warm::prefetch(to);
+    }
+
     /// Appends an event.
     #[inline]
     pub fn push(&mut self, s: &mut Span, e: Event) -> Result<()> {
@@ -454,5 +480,28 @@ mod tests {
         );
         assert!(t.get(b).iter().copied().eq((0..n).map(ev)));
         assert_eq!(t.get(a), &[ev(1), ev(2)][..]);
+    }
+
+    /// `warm_append` only computes addresses (never reads out of bounds) whatever the state:
+    /// empty, partly full, full with and without a free block to move to, a large block.
+    #[test]
+    fn warm_append_takes_any_span() {
+        let mut t = Timelines::default();
+        t.warm_append(Span::default());
+        let (mut a, mut b) = (Span::default(), Span::default());
+        for i in 0..(SHARED_MAX + 10) {
+            t.push(&mut a, ev(i)).unwrap();
+            t.warm_append(a);
+            if i < 40 {
+                t.push(&mut b, ev(i)).unwrap();
+                t.warm_append(b);
+            }
+        }
+        t.free(b, false);
+        t.warm_append(b);
+        t.warm_append(Span {
+            at: u32::MAX,
+            len: 4,
+        });
     }
 }
