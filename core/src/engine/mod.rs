@@ -1132,6 +1132,11 @@ impl State {
                 break;
             }
             self.queue.pop();
+            // The entry now first fires next, usually some rows later: ask for its profile
+            // slot now (a customer whose timer fires has been idle, out of cache).
+            if let Some(next) = self.queue.peek() {
+                warm::prefetch(self.profiles.addr(next.get().1 as usize));
+            }
             let Some(p) = self.profiles[pid as usize].as_mut() else {
                 continue;
             };
