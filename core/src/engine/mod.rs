@@ -591,7 +591,7 @@ impl State {
         rows: impl Iterator<Item = (usize, Option<usize>, Result<Parsed<'a>>)>,
     ) -> Outcome {
         let mut rejected = Vec::new();
-        let read_ahead = self.profiles.len() >= self.read_ahead_from;
+        let read_ahead = self.reads_ahead();
         let mut ahead: VecDeque<(usize, Option<usize>, Result<Parsed<'a>>, Ahead)> =
             VecDeque::with_capacity(if read_ahead { AHEAD + 1 } else { 0 });
         let mut rows = rows.fuse();
@@ -628,6 +628,13 @@ impl State {
         let mut out = self.finish(m);
         out.rejected = rejected;
         out
+    }
+
+    /// Whether the engine holds enough profiles that what a row touches is likely out of
+    /// cache, so that reading ahead and asking for lines early pays.
+    #[inline]
+    fn reads_ahead(&self) -> bool {
+        self.profiles.len() >= self.read_ahead_from
     }
 
     /// Stage 1, as a row is read: its first key's hash, and that key's table slot asked for.
@@ -1134,7 +1141,7 @@ impl State {
             self.queue.pop();
             // The entry now first fires next, usually some rows later: ask for its profile
             // slot now (a customer whose timer fires has been idle, out of cache).
-            if let Some(next) = self.queue.peek() {
+            if let Some(next) = self.queue.peek().filter(|_| self.reads_ahead()) {
                 warm::prefetch(self.profiles.addr(next.get().1 as usize));
             }
             let Some(p) = self.profiles[pid as usize].as_mut() else {
@@ -1218,19 +1225,22 @@ impl State {
         // Customer ids, computed once per run of outputs of one customer; the last output of a
         // run takes the id instead of a copy.
         let mut cached: Option<(u32, String)> = None;
+        let warm = self.reads_ahead();
         for (i, item) in log.iter().enumerate() {
             // The outputs of a batch name customers touched thousands of rows ago, out of
             // cache: ask for the profile slot of the output 8 ahead and the key record of the
             // one 4 ahead, as ingest_all does for rows.
-            if let Some(next) = log.get(i + 8) {
-                warm::prefetch(self.profiles.addr(next.pid as usize));
-            }
-            if let Some(Some(p)) = log
-                .get(i + 4)
-                .and_then(|n| self.profiles.get(n.pid as usize))
-            {
-                if let Some(&k) = p.keys.first() {
-                    self.keys.warm_record(k);
+            if warm {
+                if let Some(next) = log.get(i + 8) {
+                    warm::prefetch(self.profiles.addr(next.pid as usize));
+                }
+                if let Some(Some(p)) = log
+                    .get(i + 4)
+                    .and_then(|n| self.profiles.get(n.pid as usize))
+                {
+                    if let Some(&k) = p.keys.first() {
+                        self.keys.warm_record(k);
+                    }
                 }
             }
             let id = match cached.take() {
