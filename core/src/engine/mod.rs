@@ -449,12 +449,13 @@ impl State {
         self.profiles[pid as usize].as_ref().expect("live profile")
     }
 
-    #[inline]
     /// The timeline of profile `pid`.
+    #[inline]
     fn events(&self, pid: u32) -> &[Event] {
         self.timelines.get(self.profile(pid).events)
     }
 
+    #[inline]
     fn profile_mut(&mut self, pid: u32) -> &mut Profile {
         self.profiles[pid as usize].as_mut().expect("live profile")
     }
@@ -579,9 +580,10 @@ impl State {
     /// Once the engine holds `read_ahead_from` profiles or more (too many to stay in cache), rows
     /// are read [`AHEAD`] ahead of the one being applied, and on its way to being applied a row
     /// asks the cache, one stage at a time, for each line its touchpoint will wait on: its
-    /// first key's table slot, that key's record, the customer's profile slot, the heads of
-    /// their timeline and stage history, and then those lists' tails. Each stage reads only what
-    /// the stage before asked for, so the waits of several rows overlap instead of queueing
+    /// first key's table slot, that key's record, the customer's profile slot, the end of their
+    /// timeline (its whole block and the block it moves to, when full) and the head of their
+    /// stage history, then the history's tail. Each stage reads only what the stage before
+    /// asked for, so the waits of several rows overlap instead of queueing
     /// (README Benchmarks). Only cache hints: what a row does is decided when it is applied,
     /// after every row before it, so outcomes are the same either way (the tests run both).
     #[inline(always)]
@@ -654,7 +656,8 @@ impl State {
 
     /// The later stages, each on the row at its distance from the one applied next: the key's
     /// record (from the slot asked for at stage 1), the profile slot (from the record), the
-    /// lists' heads (from the profile slot) and their tails (from the heads).
+    /// timeline's end and the history's head (from the profile slot), the history's tail (from
+    /// its head).
     #[inline]
     fn warm_stages<'a>(
         &self,
