@@ -137,25 +137,35 @@ impl KeyStore {
     /// The slot holding the key, if it is in the table.
     #[inline]
     fn position(&self, h: u64, kind: IdentityId, value: &[u8]) -> Option<usize> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        let (tag, mask, arena) = (tag_of(h), self.mask(), &self.arena);
-        let mut i = home(tag, mask);
-        loop {
-            let s = self.slots[i];
-            if s == 0 {
-                return None;
-            }
-            if (s >> 32) as u32 == tag {
-                let id = s as KeyId;
+        let arena = &self.arena;
+        self.tag_matches(h)
+            .find(|&(_, id)| {
                 let r = rec_at(arena, id);
-                if r.kind() == kind && bytes_at(arena, id, r) == value {
-                    return Some(i);
+                r.kind() == kind && bytes_at(arena, id, r) == value
+            })
+            .map(|(i, _)| i)
+    }
+
+    /// The slots of hash `h`'s probe whose tag matches, and their keys, in probe order (up
+    /// to the first empty slot).
+    #[inline]
+    fn tag_matches(&self, h: u64) -> impl Iterator<Item = (usize, KeyId)> + '_ {
+        let (tag, mask) = (tag_of(h), self.mask());
+        let mut i = home(tag, mask);
+        let mut done = self.slots.is_empty();
+        std::iter::from_fn(move || {
+            while !done {
+                let s = self.slots[i];
+                let at = i;
+                i = (i + 1) & mask;
+                if s == 0 {
+                    done = true;
+                } else if (s >> 32) as u32 == tag {
+                    return Some((at, s as KeyId));
                 }
             }
-            i = (i + 1) & mask;
-        }
+            None
+        })
     }
 
     /// Asks the cache for the table line where the probe for hash `h` starts.
@@ -171,22 +181,9 @@ impl KeyStore {
     /// the cache for.
     #[inline]
     pub fn candidate(&self, h: u64) -> Option<(KeyId, *const u8)> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        let (tag, mask) = (tag_of(h), self.mask());
-        let mut i = home(tag, mask);
-        loop {
-            let s = self.slots[i];
-            if s == 0 {
-                return None;
-            }
-            if (s >> 32) as u32 == tag {
-                let id = s as KeyId;
-                return Some((id, self.arena.as_ptr().wrapping_add(id as usize)));
-            }
-            i = (i + 1) & mask;
-        }
+        self.tag_matches(h)
+            .next()
+            .map(|(_, id)| (id, self.arena.as_ptr().wrapping_add(id as usize)))
     }
 
     /// Asks the cache for key `id`'s record and the start of its text.
