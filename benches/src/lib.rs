@@ -139,6 +139,17 @@ pub fn size_args() -> Vec<usize> {
         .collect()
 }
 
+/// The harnesses' sizes: each of [`size_args`] in order, or its default where none is given.
+///
+/// ```
+/// let [customers, touchpoints, runs] = jornada_benches::sizes([1_000_000, 10_000_000, 3]);
+/// assert!(customers > 0 && touchpoints > 0 && runs > 0);
+/// ```
+pub fn sizes<const N: usize>(defaults: [usize; N]) -> [usize; N] {
+    let args = size_args();
+    std::array::from_fn(|i| args.get(i).copied().unwrap_or(defaults[i]))
+}
+
 /// The touchpoints as JSON lines.
 pub fn to_json_lines(tps: &[Touchpoint]) -> Vec<u8> {
     let mut buf = Vec::with_capacity(tps.len() * 110);

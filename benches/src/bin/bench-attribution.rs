@@ -79,10 +79,8 @@ fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
 }
 
 fn main() {
-    let args = jornada_benches::size_args();
-    let customers = *args.first().unwrap_or(&50_000);
-    let events = *args.get(1).unwrap_or(&1_000_000);
-    let runs = (*args.get(2).unwrap_or(&5)).max(1);
+    let [customers, events, runs] = jornada_benches::sizes([50_000, 1_000_000, 5]);
+    let runs = runs.max(1);
 
     let t0 = Instant::now();
     let log = ecommerce_log(customers, events, 42);

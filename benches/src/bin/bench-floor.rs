@@ -257,10 +257,7 @@ fn parse_json_lines(json: &[u8]) -> f64 {
 fn main() {
     #[cfg(feature = "mimalloc")]
     jornada_alloc::tune();
-    let args = jornada_benches::size_args();
-    let customers = *args.first().unwrap_or(&1_000_000);
-    let touchpoints = *args.get(1).unwrap_or(&10_000_000);
-    let runs = *args.get(2).unwrap_or(&3);
+    let [customers, touchpoints, runs] = jornada_benches::sizes([1_000_000, 10_000_000, 3]);
     let tps = ecommerce(customers, touchpoints, 7);
     let rows: Vec<(&str, i64, u16)> = tps
         .iter()

@@ -18,10 +18,7 @@ static ALLOC: jornada_alloc::MiMalloc = jornada_alloc::MiMalloc;
 fn main() {
     #[cfg(feature = "mimalloc")]
     jornada_alloc::tune();
-    let args = jornada_benches::size_args();
-    let customers = *args.first().unwrap_or(&1_000_000);
-    let touchpoints = *args.get(1).unwrap_or(&10_000_000);
-    let runs = *args.get(2).unwrap_or(&3);
+    let [customers, touchpoints, runs] = jornada_benches::sizes([1_000_000, 10_000_000, 3]);
     let model = Model::preset("ecommerce").expect("preset");
     let t0 = Instant::now();
     let tps = ecommerce(customers, touchpoints, 7);
