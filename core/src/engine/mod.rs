@@ -66,6 +66,10 @@ const WARM_KEY: usize = 11;
 const WARM_PROFILE: usize = 7;
 const WARM_HEADS: usize = 4;
 const WARM_TAILS: usize = 2;
+/// How far ahead of the row read next [`Engine::ingest_batch`] asks for an owned touchpoint's
+/// heap parts (its key list, channel, kind, id and property list), and then for its keys' text.
+const WARM_TP_PARTS: usize = 16;
+const WARM_TP_KEYS: usize = 8;
 
 /// What reading a row ahead has found so far (see `State::warm_slot`).
 #[derive(Debug, Clone, Copy)]
@@ -278,9 +282,21 @@ impl Engine {
     /// [`Outcome::rejected`] with their index, and change nothing.
     pub fn ingest_batch(&mut self, tps: &[Touchpoint]) -> Outcome {
         let m = &*self.model.inner;
-        let rows = tps.iter().enumerate();
-        self.st
-            .ingest_all(m, rows.map(|(i, tp)| (i, None, tp.resolve(m))))
+        // An owned touchpoint's text lies wherever the allocator put it (in a log sorted by
+        // time, far from its neighbours'), so past the cache its parts are asked for ahead.
+        let read_ahead = self.st.reads_ahead();
+        let rows = tps.iter().enumerate().map(|(i, tp)| {
+            if read_ahead {
+                if let Some(t) = tps.get(i + WARM_TP_PARTS) {
+                    warm::touchpoint_parts(t);
+                }
+                if let Some(t) = tps.get(i + WARM_TP_KEYS) {
+                    warm::touchpoint_keys(t);
+                }
+            }
+            (i, None, tp.resolve(m))
+        });
+        self.st.ingest_all(m, rows)
     }
 
     /// Ingests a columnar [`TouchpointBatch`]: exactly what [`ingest_batch`](Self::ingest_batch)

@@ -18,3 +18,28 @@ pub(crate) fn prefetch<T>(p: *const T) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;
 }
+
+/// Asks for the heap parts of an owned touchpoint: its key list, channel and kind names, id and
+/// property list (a part that is empty has a dangling pointer, which a prefetch allows).
+#[inline(always)]
+pub(crate) fn touchpoint_parts(tp: &crate::Touchpoint) {
+    prefetch(tp.keys.as_ptr());
+    prefetch(tp.channel.as_ptr());
+    prefetch(tp.kind.as_ptr());
+    if let Some(id) = &tp.id {
+        prefetch(id.as_ptr());
+    }
+    if !tp.properties.is_empty() {
+        prefetch(tp.properties.as_ptr());
+    }
+}
+
+/// Asks for the text of an owned touchpoint's first two keys (their kind and value), which
+/// [`touchpoint_parts`] made readable.
+#[inline(always)]
+pub(crate) fn touchpoint_keys(tp: &crate::Touchpoint) {
+    for (kind, value) in tp.keys.iter().take(2) {
+        prefetch(kind.as_ptr());
+        prefetch(value.as_ptr());
+    }
+}
