@@ -183,14 +183,19 @@ pub fn rss() -> u64 {
     status_bytes("VmRSS:")
 }
 
-/// Turns `perf record` on or off around a timed section when the harness runs under
-/// `perf record --control fifo:CTL -D -1` with `BENCH_PERF_CTL=CTL` set; does nothing otherwise.
+/// Turns `perf record` on or off around the timed section `section` (`parsed`, `columnar`,
+/// `json`) when the harness runs under `perf record --control fifo:CTL -D -1` with
+/// `BENCH_PERF_CTL=CTL` set; with `BENCH_PERF_SECTION` set, only around that section. Does
+/// nothing otherwise.
 ///
 /// ```sh
-/// mkfifo /tmp/ctl; BENCH_PERF_CTL=/tmp/ctl perf record -D -1 --control fifo:/tmp/ctl \
-///   target/release/bench-ingest 1000000 10000000 1
+/// mkfifo /tmp/ctl; BENCH_PERF_CTL=/tmp/ctl BENCH_PERF_SECTION=columnar \
+///   perf record -D -1 --control fifo:/tmp/ctl target/release/bench-ingest 1000000 10000000 1
 /// ```
-pub fn perf_control(enable: bool) {
+pub fn perf_control(section: &str, enable: bool) {
+    if std::env::var("BENCH_PERF_SECTION").is_ok_and(|s| s != section) {
+        return;
+    }
     if let Some(path) = std::env::var_os("BENCH_PERF_CTL") {
         use std::io::Write;
         if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(path) {

@@ -36,7 +36,7 @@ fn main() {
     for run in 0..runs {
         let mut engine = Engine::new(model.clone());
         let before = rss();
-        perf_control(true);
+        perf_control("parsed", true);
         let t = Instant::now();
         let mut transitions = 0usize;
         let mut actions = 0usize;
@@ -47,7 +47,7 @@ fn main() {
             actions += out.actions.len();
         }
         let secs = t.elapsed().as_secs_f64();
-        perf_control(false);
+        perf_control("parsed", false);
         best_parsed = best_parsed.min(secs);
         eprintln!("run {run}: parsed touchpoints: {:.2} s, {:.2} M touchpoints/s ({transitions} transitions, {actions} actions)", secs, tps.len() as f64 / secs / 1e6);
         if run == 0 {
@@ -68,14 +68,14 @@ fn main() {
     };
     for run in 0..column_runs {
         let mut engine = Engine::new(model.clone());
-        perf_control(true);
+        perf_control("columnar", true);
         let t = Instant::now();
         for batch in &batches {
             let out = engine.ingest_columns(batch);
             assert!(out.rejected.is_empty(), "{:?}", out.rejected.first());
         }
         let secs = t.elapsed().as_secs_f64();
-        perf_control(false);
+        perf_control("columnar", false);
         best_columns = best_columns.min(secs);
         eprintln!(
             "run {run}: columnar batches: {:.2} s, {:.2} M touchpoints/s",
@@ -92,7 +92,7 @@ fn main() {
     };
     for run in 0..json_runs {
         let mut engine = Engine::new(model.clone());
-        perf_control(true);
+        perf_control("json", true);
         let t = Instant::now();
         // Whole-buffer ingest, split at line boundaries in ~8 MB pieces.
         let mut start = 0;
@@ -106,7 +106,7 @@ fn main() {
             start = end;
         }
         let secs = t.elapsed().as_secs_f64();
-        perf_control(false);
+        perf_control("json", false);
         best_json = best_json.min(secs);
         eprintln!(
             "run {run}: JSON lines: {:.2} s, {:.2} M touchpoints/s, {:.0} MB/s",

@@ -158,7 +158,10 @@ impl Timelines {
     pub fn warm_append(&self, s: Span) {
         let tail = self.tail_addr(s);
         if s.len() < s.capacity() || s.len == 0 {
-            super::warm::prefetch(tail);
+            // The last event (read for the lateness check) and the new one's end: two lines
+            // when the tail is near a line's edge (one in three for 10-byte events).
+            super::warm::prefetch(tail.wrapping_sub(1));
+            super::warm::prefetch(tail.cast::<u8>().wrapping_add(size_of::<Event>() - 1));
             return;
         }
         let bytes = s.len() * size_of::<Event>();
