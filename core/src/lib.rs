@@ -26,6 +26,7 @@
 
 pub mod analytics;
 pub mod batch;
+mod bytes;
 pub mod engine;
 pub mod error;
 pub mod journey;

@@ -141,7 +141,7 @@ impl KeyStore {
         self.tag_matches(h)
             .find(|&(_, id)| {
                 let r = rec_at(arena, id);
-                r.kind() == kind && bytes_at(arena, id, r) == value
+                r.kind() == kind && crate::bytes::same(bytes_at(arena, id, r), value)
             })
             .map(|(i, _)| i)
     }
@@ -206,7 +206,7 @@ impl KeyStore {
             && self
                 .arena
                 .get(id as usize + REC..id as usize + REC + r.len())
-                == Some(value.as_bytes()))
+                .is_some_and(|text| crate::bytes::same(text, value.as_bytes())))
         .then_some(r.owner)
     }
 

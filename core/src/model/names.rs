@@ -41,7 +41,7 @@ impl<T: Copy> NameIndex<T> {
         }
         let i = self.table[slot(name.as_bytes(), self.seed, self.table.len() - 1)];
         let (n, id) = self.entries.get(i as usize)?;
-        (**n == *name).then_some(id)
+        crate::bytes::same(n.as_bytes(), name.as_bytes()).then_some(id)
     }
 }
 
