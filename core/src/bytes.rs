@@ -32,7 +32,8 @@ mod tests {
             .collect();
         for n in 0..=40 {
             let a = &base[..n];
-            assert!(same(a, &a.to_vec()));
+            let copy = a.to_vec();
+            assert!(same(a, &copy));
             for at in 0..n {
                 let mut b = a.to_vec();
                 b[at] ^= 0x20;
