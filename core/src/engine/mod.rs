@@ -70,6 +70,8 @@ const WARM_TAILS: usize = 2;
 /// heap parts (its key list, channel, kind, id and property list), and then for its keys' text.
 const WARM_TP_PARTS: usize = 16;
 const WARM_TP_KEYS: usize = 8;
+/// From how many touchpoints in a batch [`Engine::ingest_batch`] asks for their parts ahead.
+const WARM_TP_FROM: usize = 1024;
 
 /// What reading a row ahead has found so far (see `State::warm_slot`).
 #[derive(Debug, Clone, Copy)]
@@ -284,7 +286,9 @@ impl Engine {
         let m = &*self.model.inner;
         // An owned touchpoint's text lies wherever the allocator put it (in a log sorted by
         // time, far from its neighbours'), so past the cache its parts are asked for ahead.
-        let read_ahead = self.st.reads_ahead();
+        // Whether they are in cache depends on the batch, not on the engine's size: a batch of
+        // 10,000 touchpoints holds about 2.5 MB of them.
+        let read_ahead = tps.len() > WARM_TP_FROM;
         let rows = tps.iter().enumerate().map(|(i, tp)| {
             if read_ahead {
                 if let Some(t) = tps.get(i + WARM_TP_PARTS) {
