@@ -1380,4 +1380,57 @@ mod tests {
         assert_eq!(v.len(), 40);
         assert!(v.iter().copied().eq(0..40));
     }
+    /// A batch large enough that `ingest_batch` reads its touchpoints ahead (more than
+    /// `WARM_TP_FROM`, with rejected rows among them, and two-key rows that merge profiles)
+    /// has the outcome and final state of the same touchpoints ingested one at a time.
+    #[test]
+    fn large_batches_read_ahead_like_single_touchpoints() {
+        let model = Model::preset("ecommerce").unwrap();
+        let kinds = [
+            "page_view",
+            "product_view",
+            "add_to_cart",
+            "purchase",
+            "review",
+        ];
+        let tps: Vec<Touchpoint> = (0..3 * WARM_TP_FROM as i64)
+            .map(|i| {
+                let channel = if i % 97 == 0 { "fax" } else { "web" };
+                let tp = Touchpoint::new(channel, kinds[(i % 5) as usize], Timestamp(i * 60_000))
+                    .key("customer_id", format!("c{}", i * 7 % 211));
+                if i % 13 == 0 {
+                    // Shared by two customers: their profiles merge.
+                    tp.key("email", format!("e{}@x", i * 7 % 211 / 2))
+                } else {
+                    tp
+                }
+            })
+            .collect();
+        let mut batch = Engine::new(model.clone());
+        let out = batch.ingest_batch(&tps);
+        let mut single = Engine::new(model);
+        let mut want = Outcome::default();
+        let mut rejected = Vec::new();
+        for (i, tp) in tps.iter().enumerate() {
+            match single.ingest(tp) {
+                Ok(o) => want.extend(o),
+                Err(e) => rejected.push((i, e.code())),
+            }
+        }
+        let got: Vec<_> = out
+            .rejected
+            .iter()
+            .map(|r| (r.index, r.error.code()))
+            .collect();
+        assert_eq!(got, rejected);
+        assert!(rejected.len() > 20);
+        assert!(!want.merges.is_empty());
+        assert_eq!(batch.stage_counts(), single.stage_counts());
+        assert_eq!(batch.customer_ids(), single.customer_ids());
+        for id in batch.customer_ids() {
+            let (a, b) = (batch.customer(&id).unwrap(), single.customer(&id).unwrap());
+            assert_eq!(a.stage, b.stage);
+            assert_eq!(a.history.len(), b.history.len());
+        }
+    }
 }
