@@ -1380,9 +1380,11 @@ mod tests {
         assert_eq!(v.len(), 40);
         assert!(v.iter().copied().eq(0..40));
     }
+
     /// A batch large enough that `ingest_batch` reads its touchpoints ahead (more than
     /// `WARM_TP_FROM`, with rejected rows among them, and two-key rows that merge profiles)
-    /// has the outcome and final state of the same touchpoints ingested one at a time.
+    /// rejects the same rows and ends in the same state as the same touchpoints ingested one
+    /// at a time.
     #[test]
     fn large_batches_read_ahead_like_single_touchpoints() {
         let model = Model::preset("ecommerce").unwrap();
