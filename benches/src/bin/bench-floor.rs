@@ -10,6 +10,16 @@
 //!
 //! 4. `parse JSON`: read each JSON line into borrowed fields (serde_json, the parser the engine
 //!    uses), times left as text, with no checks, no names resolved and no state: the bound for JSON-lines ingest.
+//! 5. `parse + 1-3`: both in one loop, pipelined as above, lines parsed 16 ahead: the least a
+//!    JSON-lines engine that keeps per-customer state does, with no journey logic (times are
+//!    not parsed; the line's position stands in for its time).
+//!
+//! Last, what the machine itself gives: `random lines` follows chains of pointers through 1 GiB
+//! (one cache line per step, in a random cyclic order), one chain at a time and 16 at once.
+//! One chain measures the latency of a line from memory; 16 chains come near the most lines
+//! one core can have in flight. At a million customers each touchpoint needs several such lines
+//! (key slot, key record, profile, timeline, stage history), which bounds ingest whatever the
+//! code does.
 //!
 //! Steps 1 to 3 run plainly (one touchpoint after the other) and pipelined: the slot of the touchpoint
 //! 16 rows ahead is prefetched, the key text, record and timeline header of the one 8 ahead, and
@@ -243,15 +253,102 @@ struct Line<'a> {
     properties: Option<serde::de::IgnoredAny>,
 }
 
+/// The non-empty lines of `json`, split as the engine splits them (memchr).
+fn lines(json: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', json)
+        .chain(std::iter::once(json.len()))
+        .map(move |end| {
+            let line = &json[start..end];
+            start = end + 1;
+            line
+        })
+        .filter(|l| !l.is_empty())
+}
+
 fn parse_json_lines(json: &[u8]) -> f64 {
     let t = Instant::now();
     let mut sum = 0i64;
-    for line in json.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+    for line in lines(json) {
         let l: Line = serde_json::from_slice(line).expect("bench lines parse");
         sum = sum.wrapping_add((l.at.len() ^ l.customer_id.len()) as i64);
     }
     std::hint::black_box(sum);
     t.elapsed().as_secs_f64()
+}
+
+/// Step 5: parse and apply, pipelined (see the module docs).
+fn parse_and_apply<'a>(json: &'a [u8], customers: usize) -> f64 {
+    let mut c = Customers::new(customers);
+    let t = Instant::now();
+    let mut lines =
+        lines(json).map(|l| serde_json::from_slice::<Line<'a>>(l).expect("bench lines parse"));
+    // Per line read ahead: its key, time, kind and the key's hash.
+    type Ring<'a> = [(&'a str, i64, u16, u64); 16];
+    let mut ring: Ring<'a> = [("", 0, 0, 0); 16];
+    let mut read = 0usize;
+    let mut read_one = |c: &Customers, ring: &mut Ring<'a>, read: &mut usize| {
+        if let Some(l) = lines.next() {
+            let h = c.hash(l.customer_id);
+            c.prefetch_slot(h);
+            ring[*read % 16] = (l.customer_id, *read as i64, l.kind.len() as u16, h);
+            *read += 1;
+        }
+    };
+    for _ in 0..16 {
+        read_one(&c, &mut ring, &mut read);
+    }
+    let mut sum = 0u64;
+    let mut i = 0;
+    while i < read {
+        let (key, at, kind, h) = ring[i % 16];
+        if i + 8 < read {
+            c.prefetch_customer(ring[(i + 8) % 16].3, Work::Timeline);
+        }
+        if i + 4 < read {
+            c.prefetch_tail(ring[(i + 4) % 16].3);
+        }
+        let id = c.find_or_insert(h, key, Work::Timeline);
+        c.touch(id, at, kind, Work::Timeline);
+        sum = sum.wrapping_add(id as u64);
+        read_one(&c, &mut ring, &mut read);
+        i += 1;
+    }
+    std::hint::black_box(sum);
+    std::hint::black_box(&c.timelines);
+    t.elapsed().as_secs_f64()
+}
+
+/// Follows `chains` chains of pointers through `lines` cache lines in a random cyclic order
+/// for about 20M steps in all; nanoseconds per step of one chain, and million lines per second.
+fn random_lines(lines: usize, chains: usize) -> (f64, f64) {
+    use rand::{Rng, SeedableRng};
+    // One u64 per cache line (the rest of the line is padding): the next line's index.
+    let mut next = vec![[0u64; 8]; lines];
+    let mut order: Vec<u32> = (0..lines as u32).collect();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    for i in (1..lines).rev() {
+        order.swap(i, rng.gen_range(0..=i));
+    }
+    for w in 0..lines {
+        next[order[w] as usize][0] = order[(w + 1) % lines] as u64;
+    }
+    let mut at: Vec<u64> = (0..chains)
+        .map(|c| order[c * lines / chains] as u64)
+        .collect();
+    let steps = 20_000_000 / chains;
+    let t = Instant::now();
+    for _ in 0..steps {
+        for p in at.iter_mut() {
+            *p = next[*p as usize][0];
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    std::hint::black_box(&at);
+    (
+        secs / steps as f64 * 1e9,
+        (steps * chains) as f64 / secs / 1e6,
+    )
 }
 
 fn main() {
@@ -294,4 +391,22 @@ fn main() {
         rows.len() as f64 / best / 1e6,
         json.len() as f64 / best / 1e6
     );
+    let best = (0..runs)
+        .map(|_| parse_and_apply(&json, customers))
+        .fold(f64::MAX, f64::min);
+    println!(
+        "  parse + 1-3  pipelined: {:.2} ({:.0} MB/s)",
+        rows.len() as f64 / best / 1e6,
+        json.len() as f64 / best / 1e6
+    );
+    drop(json);
+    drop(rows);
+    drop(tps);
+    for chains in [1, 16] {
+        let (ns, rate) = random_lines((1 << 30) / 64, chains);
+        println!(
+            "  random lines in 1 GiB, {chains:>2} chain{}: {ns:.0} ns per step, {rate:.0} M lines/s",
+            if chains == 1 { " " } else { "s" }
+        );
+    }
 }
