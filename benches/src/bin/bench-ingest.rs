@@ -1,10 +1,11 @@
 //! The ingest bench harness: 1M customers, 10M touchpoints on the `ecommerce` preset, single
-//! thread; throughput from parsed touchpoints, from columnar batches ([`TouchpointBatch`]) and from
+//! thread; throughput from parsed touchpoints (as generated, and allocated in arrival order),
+//! from columnar batches ([`TouchpointBatch`]) and from
 //! JSON lines, and memory per customer. `BENCH_SKIP_COLUMNS=1` / `BENCH_SKIP_JSON=1` skip those runs.
 //!
 //! `cargo run --release -p jornada-benches --bin bench-ingest -- [customers] [touchpoints] [runs]`
 
-use jornada::{Engine, Model, TouchpointBatch};
+use jornada::{Engine, Model, Touchpoint, TouchpointBatch};
 use jornada_benches::{ecommerce, peak_rss, perf_control, rss, to_json_lines};
 use std::time::Instant;
 
@@ -14,6 +15,40 @@ use std::time::Instant;
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOC: jornada_alloc::MiMalloc = jornada_alloc::MiMalloc;
+
+/// What the first parsed run leaves for the summary: memory usage, RSS growth, stage counts.
+type Summary = (jornada::MemoryUsage, u64, Vec<(std::sync::Arc<str>, u64)>);
+
+/// `runs` runs of `ingest_batch` over `tps` in batches of 100,000, each on a new engine; the
+/// best time, and the first run's summary.
+fn run_parsed(model: &Model, tps: &[Touchpoint], runs: usize, label: &str) -> (f64, Summary) {
+    let mut best = f64::MAX;
+    let mut summary = None;
+    for run in 0..runs {
+        let mut engine = Engine::new(model.clone());
+        let before = rss();
+        perf_control("parsed", true);
+        let t = Instant::now();
+        let mut transitions = 0usize;
+        let mut actions = 0usize;
+        for chunk in tps.chunks(100_000) {
+            let out = engine.ingest_batch(chunk);
+            assert!(out.rejected.is_empty(), "{:?}", out.rejected.first());
+            transitions += out.transitions.len();
+            actions += out.actions.len();
+        }
+        let secs = t.elapsed().as_secs_f64();
+        perf_control("parsed", false);
+        best = best.min(secs);
+        eprintln!("run {run}: {label}: {:.2} s, {:.2} M touchpoints/s ({transitions} transitions, {actions} actions)", secs, tps.len() as f64 / secs / 1e6);
+        if summary.is_none() {
+            let usage = engine.memory_usage();
+            let rss_delta = rss().saturating_sub(before);
+            summary = Some((usage, rss_delta, engine.stage_counts()));
+        }
+    }
+    (best, summary.expect("at least one run"))
+}
 
 fn main() {
     #[cfg(feature = "mimalloc")]
@@ -31,31 +66,7 @@ fn main() {
         t0.elapsed()
     );
 
-    let mut best_parsed = f64::MAX;
-    let mut summary = None;
-    for run in 0..runs {
-        let mut engine = Engine::new(model.clone());
-        let before = rss();
-        perf_control("parsed", true);
-        let t = Instant::now();
-        let mut transitions = 0usize;
-        let mut actions = 0usize;
-        for chunk in tps.chunks(100_000) {
-            let out = engine.ingest_batch(chunk);
-            assert!(out.rejected.is_empty(), "{:?}", out.rejected.first());
-            transitions += out.transitions.len();
-            actions += out.actions.len();
-        }
-        let secs = t.elapsed().as_secs_f64();
-        perf_control("parsed", false);
-        best_parsed = best_parsed.min(secs);
-        eprintln!("run {run}: parsed touchpoints: {:.2} s, {:.2} M touchpoints/s ({transitions} transitions, {actions} actions)", secs, tps.len() as f64 / secs / 1e6);
-        if run == 0 {
-            let usage = engine.memory_usage();
-            let rss_delta = rss().saturating_sub(before);
-            summary = Some((usage, rss_delta, engine.stage_counts()));
-        }
-    }
+    let (best_parsed, summary) = run_parsed(&model, &tps, runs, "parsed touchpoints");
     // Columnar batches: built once (timed apart), then ingested with `ingest_columns`.
     let t = Instant::now();
     let batches: Vec<TouchpointBatch> = tps.chunks(100_000).map(TouchpointBatch::from).collect();
@@ -115,12 +126,20 @@ fn main() {
             json.len() as f64 / secs / 1e6
         );
     }
-    let (usage, rss_delta, counts) = summary.expect("at least one run");
+    // The same touchpoints allocated in arrival order, as a live stream parses them: the
+    // generator builds them customer by customer, so above each one's strings lie far from
+    // its neighbours' in a log sorted by time.
+    let arrival = tps.clone();
+    drop(tps);
+    let (best_arrival, _) = run_parsed(&model, &arrival, runs, "parsed, in arrival order");
+    let tps = arrival;
+    let (usage, rss_delta, counts) = summary;
     println!("ingest, ecommerce preset, {customers} customers, {} touchpoints, single thread (best of {runs}):", tps.len());
     println!(
-        "  parsed touchpoints: {:.2} M touchpoints/s ({:.2} s)",
+        "  parsed touchpoints: {:.2} M touchpoints/s ({:.2} s; allocated in arrival order: {:.2} M touchpoints/s)",
         tps.len() as f64 / best_parsed / 1e6,
-        best_parsed
+        best_parsed,
+        tps.len() as f64 / best_arrival / 1e6,
     );
     if column_runs > 0 {
         println!(
