@@ -319,22 +319,22 @@ fn parse_and_apply<'a>(json: &'a [u8], customers: usize) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
-/// Follows `chains` chains of pointers through `lines` cache lines in a random cyclic order
+/// Follows `chains` chains of pointers through `count` cache lines in a random cyclic order
 /// for about 20M steps in all; nanoseconds per step of one chain, and million lines per second.
-fn random_lines(lines: usize, chains: usize) -> (f64, f64) {
+fn random_lines(count: usize, chains: usize) -> (f64, f64) {
     use rand::{Rng, SeedableRng};
     // One u64 per cache line (the rest of the line is padding): the next line's index.
-    let mut next = vec![[0u64; 8]; lines];
-    let mut order: Vec<u32> = (0..lines as u32).collect();
+    let mut next = vec![[0u64; 8]; count];
+    let mut order: Vec<u32> = (0..count as u32).collect();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-    for i in (1..lines).rev() {
+    for i in (1..count).rev() {
         order.swap(i, rng.gen_range(0..=i));
     }
-    for w in 0..lines {
-        next[order[w] as usize][0] = order[(w + 1) % lines] as u64;
+    for w in 0..count {
+        next[order[w] as usize][0] = order[(w + 1) % count] as u64;
     }
     let mut at: Vec<u64> = (0..chains)
-        .map(|c| order[c * lines / chains] as u64)
+        .map(|c| order[c * count / chains] as u64)
         .collect();
     let steps = 20_000_000 / chains;
     let t = Instant::now();
